@@ -1,0 +1,24 @@
+"""Pick the store adapter for a database URL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._postgres import PostgresKeyStore, mask_url
+from ._sqlite import SQLiteKeyStore
+
+__all__ = ["DEFAULT_DATABASE_URL", "store_from_url"]
+
+DEFAULT_DATABASE_URL = "sqlite:///keyguard.db"
+
+
+def store_from_url(url: str, **options: Any) -> SQLiteKeyStore | PostgresKeyStore:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        return SQLiteKeyStore.from_url(url, **options)
+    if scheme in {"postgres", "postgresql"}:
+        return PostgresKeyStore.from_url(url, **options)
+    raise ValueError(
+        f"unsupported database URL {mask_url(url)!r}: use sqlite:///path.db or postgresql://..."
+    )

@@ -1,0 +1,48 @@
+"""The stored form of a key: a 32-byte BLAKE3 digest, keyed with the server's pepper.
+
+The pepper never keys BLAKE3 directly: a key is derived from it under a fixed context string, so
+the same pepper used elsewhere cannot collide with ours. `version` names the hashing scheme (and,
+for peppered digests, a short fingerprint of the derived key) and is stored beside each digest,
+so a server can change its pepper later and still know which digests came from which.
+"""
+
+from __future__ import annotations
+
+from blake3 import blake3
+
+__all__ = ["DIGEST_CONTEXT", "DIGEST_SIZE", "KeyHasher"]
+
+DIGEST_CONTEXT = "keyguard 2026-11-22 API key digest v1"
+_FINGERPRINT_CONTEXT = "keyguard 2026-11-22 pepper fingerprint v1"
+DIGEST_SIZE = 32
+_PLAIN_VERSION = "blake3"
+
+
+class KeyHasher:
+    """Turns key values into digests; its repr shows neither the derived key nor the pepper."""
+
+    __slots__ = ("_key", "version")
+
+    def __init__(self, pepper: str | bytes | None = None) -> None:
+        if isinstance(pepper, str):
+            pepper = pepper.encode()
+        if pepper:
+            self._key: bytes | None = blake3(pepper, derive_key_context=DIGEST_CONTEXT).digest()
+            fingerprint = blake3(self._key, derive_key_context=_FINGERPRINT_CONTEXT).hexdigest()
+            self.version = f"blake3-keyed:{fingerprint[:8]}"
+        else:
+            self._key = None
+            self.version = _PLAIN_VERSION
+
+    @property
+    def peppered(self) -> bool:
+        return self._key is not None
+
+    def digest(self, value: str) -> bytes:
+        data = value.encode()
+        if self._key is None:
+            return blake3(data).digest()
+        return blake3(data, key=self._key).digest()
+
+    def __repr__(self) -> str:
+        return f"KeyHasher(version={self.version!r})"

@@ -1,0 +1,150 @@
+"""What the lifecycle API hands out: key records (never the value), audit events, pages."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from ._keyformat import Access
+from ._times import format_time
+
+__all__ = [
+    "AccountSettings",
+    "AuditEvent",
+    "AuditEventType",
+    "CreatedKey",
+    "KeyRecord",
+    "KeyStatus",
+    "Page",
+    "freeze_mapping",
+]
+
+T = TypeVar("T")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def freeze_mapping(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(data)) if data else _EMPTY
+
+
+class KeyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class AuditEventType(enum.StrEnum):
+    CREATED = "api_key.created"
+    RENAMED = "api_key.renamed"
+    REVOKED = "api_key.revoked"
+    DELETED = "api_key.deleted"
+    ROLLED = "api_key.rolled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRecord:
+    """A key's metadata. It holds no secret: the value exists only in `CreatedKey`, once."""
+
+    id: str
+    name: str
+    account: str
+    owner: str | None
+    environment: str
+    access: Access
+    prefix: str
+    last4: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    replaced_by: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False, compare=False)
+
+    def status(self, now: datetime) -> KeyStatus:
+        if self.revoked_at is not None:
+            return KeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return KeyStatus.EXPIRED
+        return KeyStatus.ACTIVE
+
+    def is_valid(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record in the HTTP API's shape (camelCase, `Z` times)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "last4": self.last4,
+            "environment": self.environment,
+            "access": self.access.value,
+            "account": self.account,
+            "owner": self.owner,
+            "createdAt": format_time(self.created_at),
+            "lastUsedAt": _time_or_none(self.last_used_at),
+            "revokedAt": _time_or_none(self.revoked_at),
+            "expiresAt": _time_or_none(self.expires_at),
+            "replacedBy": self.replaced_by,
+            "metadata": dict(self.metadata),
+        }
+
+
+def _time_or_none(at: datetime | None) -> str | None:
+    return None if at is None else format_time(at)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    """A new key's record and its value: the one time the value is ever available."""
+
+    record: KeyRecord
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"CreatedKey(record={self.record!r}, value='{self.record.prefix}…{self.record.last4}')"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.record.to_json(), "value": self.value}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    id: str
+    event: AuditEventType
+    account: str
+    key_id: str | None
+    actor: str
+    request_id: str | None
+    occurred_at: datetime
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event": self.event.value,
+            "account": self.account,
+            "keyId": self.key_id,
+            "actor": self.actor,
+            "requestId": self.request_id,
+            "occurredAt": format_time(self.occurred_at),
+            "data": dict(self.data),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    account: str
+    one_secret_key_per_owner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    next_cursor: str | None = None

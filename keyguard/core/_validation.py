@@ -1,0 +1,81 @@
+"""Validation of what users type: names, environments, access, durations, metadata.
+
+Every failure is a `ValidationError` naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from ._errors import ValidationError
+from ._keyformat import Access
+
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "MAX_NAME_LENGTH",
+    "parse_access",
+    "parse_duration",
+    "validate_environment",
+    "validate_metadata",
+    "validate_name",
+]
+
+MAX_NAME_LENGTH = 100
+MAX_METADATA_BYTES = 4096
+_DURATION = re.compile(r"(\d{1,9})([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_ACCESS_BY_NAME = {a.value: a for a in Access}
+
+
+def validate_name(name: object, field: str = "name") -> str:
+    if not isinstance(name, str):
+        raise ValidationError.single(field, "must be a string")
+    trimmed = name.strip()
+    if not 1 <= len(trimmed) <= MAX_NAME_LENGTH:
+        raise ValidationError.single(
+            field, f"must be 1 to {MAX_NAME_LENGTH} characters, not counting surrounding spaces"
+        )
+    if any(not ch.isprintable() for ch in trimmed):
+        raise ValidationError.single(field, "must not contain control characters")
+    return trimmed
+
+
+def validate_environment(environment: object, allowed: tuple[str, ...]) -> str:
+    if not isinstance(environment, str) or environment not in allowed:
+        raise ValidationError.single("environment", f"must be one of: {', '.join(allowed)}")
+    return environment
+
+
+def parse_access(access: object) -> Access:
+    found = _ACCESS_BY_NAME.get(access) if isinstance(access, str) else None
+    if found is None:
+        raise ValidationError.single("access", "must be secret or publishable")
+    return found
+
+
+def parse_duration(text: str, field: str) -> timedelta:
+    """`90s`, `15m`, `24h`, `30d`, `2w` (or `0s`)."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValidationError.single(
+            field, "must be a number and a unit: s, m, h, d or w (e.g. 30d)"
+        )
+    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def validate_metadata(metadata: object) -> Mapping[str, Any]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
+        raise ValidationError.single("metadata", "must be a JSON object")
+    try:
+        size = len(json.dumps(metadata, separators=(",", ":")).encode())
+    except (TypeError, ValueError):
+        raise ValidationError.single("metadata", "must be plain JSON") from None
+    if size > MAX_METADATA_BYTES:
+        raise ValidationError.single("metadata", f"must be at most {MAX_METADATA_BYTES} bytes")
+    return metadata
