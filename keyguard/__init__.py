@@ -38,11 +38,16 @@ from keyguard.core import (
 )
 from keyguard.ports import KeyStore
 from keyguard.services import KeyChange, KeyManager
+from keyguard.web import APIKeyMiddleware
+
+from ._guard import KeyGuard
+from ._settings import Settings
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "APIKeyMiddleware",
     "Access",
     "AccountSettings",
     "AuditEvent",
@@ -56,6 +61,7 @@ __all__ = [
     "KeyChange",
     "KeyFormat",
     "KeyFormatError",
+    "KeyGuard",
     "KeyHasher",
     "KeyManager",
     "KeyProblem",
@@ -71,6 +77,7 @@ __all__ = [
     "PostgresKeyStore",
     "SQLiteKeyStore",
     "SchemaNotMigratedError",
+    "Settings",
     "StoreUnavailableError",
     "ValidationError",
     "__version__",

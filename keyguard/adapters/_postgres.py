@@ -34,6 +34,12 @@ _UNAVAILABLE_ERRORS = (
     asyncpg.TooManyConnectionsError,
     asyncpg.QueryCanceledError,
 )
+# Retrying cannot fix these: wrong credentials, or no such database.
+_FINAL_CONNECT_ERRORS = (
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidPasswordError,
+    asyncpg.InvalidCatalogNameError,
+)
 _MIGRATION_LOCK = 0x6B6579677561  # "keygua": serializes concurrent `keyguard migrate` runs
 
 
@@ -103,7 +109,12 @@ class PostgresKeyStore(SqlKeyStore):
             try:
                 self._pool = await asyncpg.create_pool(self.dsn, **self._pool_options)
                 return
-            except (*_CONNECTION_ERRORS, asyncpg.InvalidCatalogNameError) as exc:
+            except _FINAL_CONNECT_ERRORS as exc:
+                where = f"PostgreSQL at {mask_url(self.dsn)}"
+                raise StoreUnavailableError(
+                    f"cannot use {where}: {exc.__class__.__name__}"
+                ) from None
+            except _CONNECTION_ERRORS as exc:
                 logger.warning(
                     "PostgreSQL at %s: connect attempt %d of %d failed: %s",
                     mask_url(self.dsn),
@@ -133,8 +144,8 @@ class PostgresKeyStore(SqlKeyStore):
     async def migrate(self) -> list[int]:
         """Apply pending migrations, each in its own transaction; return the versions applied."""
         await self._connect()
-        applied = []
-        async with self._pool.acquire() as conn, conn.transaction():
+        applied: list[int] = []
+        async with self._connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
             await conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version integer PRIMARY KEY,"

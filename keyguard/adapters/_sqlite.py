@@ -58,6 +58,7 @@ class SQLiteKeyStore(SqlKeyStore):
         self._conn: sqlite3.Connection | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
+        self._applied: list[int] = []
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLiteKeyStore:
@@ -91,13 +92,13 @@ class SQLiteKeyStore(SqlKeyStore):
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        _migrate(conn)
+        self._applied = _migrate(conn)
         return conn
 
     async def migrate(self) -> list[int]:
-        """Schema changes apply on open; this exists so `keyguard migrate` works on any URL."""
+        """Schema changes apply on open; this returns the versions that opening applied."""
         await self.open()
-        return []
+        return list(self._applied)
 
     async def close(self) -> None:
         async with self._lock:
@@ -158,12 +159,13 @@ class SQLiteKeyStore(SqlKeyStore):
                 await _Runner(self).execute(sql, *args)
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: sqlite3.Connection) -> list[int]:
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE}"
         " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     conn.execute("BEGIN IMMEDIATE")
+    applied = []
     try:
         done = {row[0] for row in conn.execute(f"SELECT version FROM {MIGRATIONS_TABLE}")}
         for migration in migrations("sqlite"):
@@ -177,7 +179,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)",
                 (migration.version, migration.name, datetime.now(UTC).isoformat()),
             )
+            applied.append(migration.version)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return applied

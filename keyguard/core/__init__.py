@@ -1,7 +1,26 @@
 """Layer 1, the pure core: key format, digests, records, errors, validation. No I/O here."""
 
+from ._access_policy import (
+    DEFAULT_PUBLISHABLE_ROUTES,
+    AccessPolicy,
+    CompiledRoutes,
+    RoutePattern,
+    compile_routes,
+)
+from ._credentials import MAX_CREDENTIAL_LENGTH, CredentialProblem, extract_key, sane_request_id
 from ._digest import DIGEST_CONTEXT, DIGEST_SIZE, KeyHasher
+from ._envelope import (
+    FORBIDDEN_MESSAGE,
+    INVALID_KEY_MESSAGE,
+    MISSING_KEY_MESSAGE,
+    RATE_LIMITED_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    error_body,
+    success_body,
+    www_authenticate,
+)
 from ._errors import (
+    CacheUnavailableError,
     ConflictError,
     ErrorCode,
     FieldIssue,
@@ -12,7 +31,7 @@ from ._errors import (
     StoreUnavailableError,
     ValidationError,
 )
-from ._ids import new_id
+from ._ids import id_time_ms, new_id
 from ._keyformat import (
     BASE62_ALPHABET,
     CHECKSUM_LENGTH,
@@ -26,6 +45,7 @@ from ._keyformat import (
     checksum,
 )
 from ._queries import AuditQuery, KeyQuery, KeySort, decode_cursor, encode_cursor
+from ._rate_window import seconds_to_wait
 from ._records import (
     AccountSettings,
     AuditEvent,
@@ -51,18 +71,29 @@ __all__ = [
     "BASE62_ALPHABET",
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
+    "DEFAULT_PUBLISHABLE_ROUTES",
     "DIGEST_CONTEXT",
     "DIGEST_SIZE",
+    "FORBIDDEN_MESSAGE",
+    "INVALID_KEY_MESSAGE",
+    "MAX_CREDENTIAL_LENGTH",
     "MAX_METADATA_BYTES",
     "MAX_NAME_LENGTH",
+    "MISSING_KEY_MESSAGE",
     "RANDOM_LENGTH",
+    "RATE_LIMITED_MESSAGE",
+    "UNAVAILABLE_MESSAGE",
     "Access",
+    "AccessPolicy",
     "AccountSettings",
     "AuditEvent",
     "AuditEventType",
     "AuditQuery",
+    "CacheUnavailableError",
+    "CompiledRoutes",
     "ConflictError",
     "CreatedKey",
+    "CredentialProblem",
     "ErrorCode",
     "FieldIssue",
     "ForbiddenError",
@@ -78,20 +109,29 @@ __all__ = [
     "NotFoundError",
     "Page",
     "ParsedKey",
+    "RoutePattern",
     "SchemaNotMigratedError",
     "StoreUnavailableError",
     "ValidationError",
     "checksum",
+    "compile_routes",
     "decode_cursor",
     "encode_cursor",
+    "error_body",
+    "extract_key",
     "format_time",
     "freeze_mapping",
+    "id_time_ms",
     "new_id",
     "parse_access",
     "parse_duration",
     "parse_time",
+    "sane_request_id",
+    "seconds_to_wait",
+    "success_body",
     "utcnow",
     "validate_environment",
     "validate_metadata",
     "validate_name",
+    "www_authenticate",
 ]

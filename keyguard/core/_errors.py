@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 __all__ = [
+    "CacheUnavailableError",
     "ConflictError",
     "ErrorCode",
     "FieldIssue",
@@ -80,6 +81,13 @@ class ForbiddenError(KeyguardError):
 
 class StoreUnavailableError(KeyguardError):
     """The key store cannot be reached or did not answer in time."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+    status = 503
+
+
+class CacheUnavailableError(KeyguardError):
+    """The shared cache cannot be reached or did not answer in time."""
 
     code = ErrorCode.SERVICE_UNAVAILABLE
     status = 503

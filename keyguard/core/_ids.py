@@ -11,7 +11,7 @@ import os
 import threading
 import time
 
-__all__ = ["new_id"]
+__all__ = ["id_time_ms", "new_id"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_BITS = 80
@@ -32,3 +32,12 @@ def new_id(prefix: str) -> str:
         n, r = divmod(n, 32)
         chars.append(_CROCKFORD[r])
     return prefix + "".join(reversed(chars))
+
+
+def id_time_ms(item_id: str) -> int:
+    """When an id was made, in Unix milliseconds: its first ten ULID characters."""
+    ulid = item_id[item_id.index("_") + 1 :]
+    n = 0
+    for ch in ulid[:10]:
+        n = n * 32 + _CROCKFORD.index(ch)
+    return n

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from ._keyformat import Access
-from ._times import format_time
+from ._times import format_time, parse_time
 
 __all__ = [
     "AccountSettings",
@@ -74,6 +74,26 @@ class KeyRecord:
     def is_valid(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KeyRecord:
+        """The inverse of `to_json` (used by the shared cache)."""
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            account=data["account"],
+            owner=data["owner"],
+            environment=data["environment"],
+            access=Access(data["access"]),
+            prefix=data["prefix"],
+            last4=data["last4"],
+            created_at=parse_time(data["createdAt"]),
+            last_used_at=_parse_or_none(data["lastUsedAt"]),
+            revoked_at=_parse_or_none(data["revokedAt"]),
+            expires_at=_parse_or_none(data["expiresAt"]),
+            replaced_by=data["replacedBy"],
+            metadata=freeze_mapping(data["metadata"]),
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The record in the HTTP API's shape (camelCase, `Z` times)."""
         return {
@@ -96,6 +116,10 @@ class KeyRecord:
 
 def _time_or_none(at: datetime | None) -> str | None:
     return None if at is None else format_time(at)
+
+
+def _parse_or_none(text: str | None) -> datetime | None:
+    return None if text is None else parse_time(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@ __all__ = ["format_time", "parse_time", "utcnow"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: what the contract prints is exactly what is stored."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def format_time(at: datetime) -> str:

@@ -267,9 +267,11 @@ class KeyManager:
         await self._notify(KeyChange(old.account, old.id, stored.digest, AuditEventType.ROLLED))
         return created
 
-    async def set_account_settings(self, settings: AccountSettings) -> None:
+    async def set_account_settings(self, settings: AccountSettings) -> AccountSettings:
+        settings = dataclasses.replace(settings, account=validate_name(settings.account, "account"))
         async with self.store.transaction(settings.account) as tx:
             await tx.put_account_settings(settings)
+        return settings
 
     @asynccontextmanager
     async def _locked(
@@ -305,8 +307,19 @@ class KeyManager:
         )
 
     async def _notify(self, change: KeyChange) -> None:
+        # The change is committed: a listener that fails is reported, loudly, not raised,
+        # since the caller's change did happen and retrying it would be wrong.
         for listener in self._listeners:
-            await listener(change)
+            try:
+                await listener(change)
+            except Exception as exc:
+                logger.error(
+                    "%s of %s committed, but a cache could not be told (%s): other processes"
+                    " may accept the old state of the key until their caches expire",
+                    change.event.value,
+                    change.key_id,
+                    type(exc).__name__,
+                )
 
 
 def _future(expires_at: datetime | None, now: datetime) -> datetime | None:

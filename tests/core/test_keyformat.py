@@ -80,6 +80,18 @@ def test_every_case_flip_is_rejected(key: str, data: st.DataObject) -> None:
         FORMAT.parse(key[:i] + key[i].swapcase() + key[i + 1 :])
 
 
+@given(keys, st.text(max_size=60))
+def test_is_well_formed_agrees_with_parse(key: str, noise: str) -> None:
+    assert FORMAT.is_well_formed(key)
+    for candidate in (noise, key[:-1] + noise[:1], key[:8] + noise, noise + key):
+        try:
+            FORMAT.parse(candidate)
+            parsed = True
+        except KeyFormatError:
+            parsed = False
+        assert FORMAT.is_well_formed(candidate) is parsed
+
+
 @given(st.text(max_size=80))
 def test_arbitrary_text_never_raises_anything_but_key_format_error(text: str) -> None:
     # Anything else (UnicodeEncodeError, IndexError ...) fails the test.

@@ -1,0 +1,65 @@
+"""One settings object for the whole guard, from arguments or the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from keyguard.adapters import DEFAULT_DATABASE_URL, mask_url
+from keyguard.core import DEFAULT_ENVIRONMENTS
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "KEYGUARD_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    pepper: str | None = None
+    environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
+    local_cache_ttl: float = 1.0  # bounds how long a change elsewhere can go unseen here
+    local_cache_size: int = 10_000
+    redis_cache_ttl: float = 60.0
+    redis_negative_ttl: float = 5.0
+    redis_timeout: float = 0.25
+    redis_prefix: str = "keyguard:"
+    last_used_interval: float = 5.0
+    statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """`KEYGUARD_DATABASE_URL`, `KEYGUARD_REDIS_URL`, `KEYGUARD_PEPPER`, and every other
+        field as `KEYGUARD_<FIELD>`; keyword arguments win over the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw, f.default)
+        return replace(cls(**values), **overrides)
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["database_url"] = mask_url(self.database_url)
+        shown["redis_url"] = self.redis_url and mask_url(self.redis_url)
+        shown["pepper"] = "***" if self.pepper else None
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    if name == "environments":
+        return tuple(e.strip() for e in raw.split(",") if e.strip())
+    if isinstance(default, bool):
+        return raw.lower() in {"1", "true", "yes", "on"}
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number") from None
+    return raw

@@ -1,0 +1,100 @@
+"""What every command runs with: the settings, and the store and manager, made on first use.
+
+Making the store lazily is what lets `migrate` reach a database that `open()` would refuse, and
+lets a future command that needs no database (a demo, say) run without one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+from keyguard._guard import KeyGuard
+from keyguard._settings import Settings
+from keyguard.adapters import PostgresKeyStore, SQLiteKeyStore
+from keyguard.core import AuditEvent, AuditQuery, KeyQuery, KeyRecord, Page
+from keyguard.services import KeyManager
+
+from ._output import Output
+
+__all__ = ["ACTOR", "App", "CliError", "Handler", "collect", "execute", "settings_from_args"]
+
+ACTOR = "cli"  # who the audit log says made a change
+Store = SQLiteKeyStore | PostgresKeyStore
+Q = TypeVar("Q", KeyQuery, AuditQuery)
+T = TypeVar("T", KeyRecord, AuditEvent)
+
+
+class CliError(Exception):
+    """A failure the user can fix, reported in one line with exit status 1."""
+
+
+def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """The library's settings from the environment, with the global options winning.
+    An empty variable counts as unset, as `KEYGUARD_DATABASE_URL= keyguard ...` intends."""
+    options = {"database_url": args.database_url, "redis_url": args.redis_url}
+    return Settings.from_env(environ, **{k: v for k, v in options.items() if v})
+
+
+class App:
+    """The CLI's guard: its manager tells the shared cache (when `--redis-url` is set) of every
+    change, so a key revoked here is refused by every server within the second."""
+
+    def __init__(self, settings: Settings, out: Output) -> None:
+        self.settings = settings
+        self.out = out
+        self._guard: KeyGuard | None = None
+        self._opened = False
+
+    @property
+    def guard(self) -> KeyGuard:
+        if self._guard is None:
+            try:
+                self._guard = KeyGuard(self.settings)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+        return self._guard
+
+    @property
+    def store(self) -> Store:
+        """The store for the database URL, not opened yet."""
+        return self.guard.store  # type: ignore[return-value]
+
+    async def manager(self) -> KeyManager:
+        """A manager over the opened store."""
+        if not self._opened:
+            await self.guard.store.open()
+            self._opened = True
+        return self.guard.manager
+
+    async def close(self) -> None:
+        if self._guard is not None:
+            await self._guard.store.close()
+            if self._guard.shared_cache is not None:
+                await self._guard.shared_cache.close()
+
+
+Handler = Callable[[App, argparse.Namespace], Awaitable[None]]
+
+
+async def execute(app: App, handler: Handler, args: argparse.Namespace) -> None:
+    try:
+        await handler(app, args)
+    finally:
+        await app.close()
+
+
+async def collect(
+    fetch: Callable[[Q], Awaitable[Page[T]]], query: Q, limit: int | None = None
+) -> list[T]:
+    """Every item the query matches, or the first `limit`, read page by page (the manager
+    gives out at most `MAX_PAGE` at a time)."""
+    items: list[T] = []
+    while True:
+        page = await fetch(query)
+        items.extend(page.items)
+        if page.next_cursor is None or (limit is not None and len(items) >= limit):
+            return items[:limit]
+        query = dataclasses.replace(query, cursor=page.next_cursor)

@@ -1,0 +1,115 @@
+"""How results are shown: JSON in the HTTP API's shapes for scripts, aligned text for people.
+
+Only `Output.new_key` ever writes a key value, and only to stdout: notes and errors go to
+stderr, so `KEY=$(keyguard keys create ...)` captures the value and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from keyguard.core import AuditEvent, CreatedKey, KeyRecord
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "KEY_COLUMNS",
+    "Output",
+    "audit_row",
+    "display_time",
+    "key_details",
+    "key_row",
+    "masked",
+]
+
+KEY_COLUMNS = ("ID", "NAME", "KEY", "ENV", "ACCESS", "STATUS", "CREATED", "LAST USED")
+AUDIT_COLUMNS = ("TIME", "EVENT", "ACCOUNT", "KEY", "ACTOR", "DATA")
+
+
+class Output:
+    def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+
+    def line(self, text: str) -> None:
+        print(text, file=self._stdout)
+
+    def note(self, text: str) -> None:
+        print(text, file=self._stderr)
+
+    def json(self, data: Any) -> None:
+        self.line(json.dumps(data, indent=2, ensure_ascii=False))
+
+    def new_key(self, created: CreatedKey, as_json: bool) -> None:
+        """The one place a key value is written."""
+        if as_json:
+            self.json(created.to_json())
+        else:
+            self.line(created.value)
+        self.note("Store the key now: it will not be shown again.")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+        for row in (headers, *rows):
+            self.line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+    def fields(self, pairs: Sequence[tuple[str, str]]) -> None:
+        width = max(len(label) for label, _ in pairs)
+        for label, value in pairs:
+            self.line(f"{label.ljust(width)}  {value}")
+
+
+def masked(record: KeyRecord) -> str:
+    return f"{record.prefix}…{record.last4}"
+
+
+def display_time(at: datetime | None, absent: str = "-") -> str:
+    return absent if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def key_row(record: KeyRecord, now: datetime) -> tuple[str, ...]:
+    return (
+        record.id,
+        record.name,
+        masked(record),
+        record.environment,
+        record.access.value,
+        record.status(now).value,
+        display_time(record.created_at),
+        display_time(record.last_used_at, "never"),
+    )
+
+
+def key_details(record: KeyRecord, now: datetime) -> list[tuple[str, str]]:
+    pairs = [
+        ("id", record.id),
+        ("name", record.name),
+        ("key", masked(record)),
+        ("account", record.account),
+        ("owner", record.owner or "-"),
+        ("environment", record.environment),
+        ("access", record.access.value),
+        ("status", record.status(now).value),
+        ("created", display_time(record.created_at)),
+        ("last used", display_time(record.last_used_at, "never")),
+        ("revoked", display_time(record.revoked_at)),
+        ("expires", display_time(record.expires_at)),
+        ("replaced by", record.replaced_by or "-"),
+    ]
+    if record.metadata:
+        pairs.append(("metadata", json.dumps(dict(record.metadata), ensure_ascii=False)))
+    return pairs
+
+
+def audit_row(event: AuditEvent) -> tuple[str, ...]:
+    data = json.dumps(dict(event.data), ensure_ascii=False, separators=(",", ":"))
+    return (
+        display_time(event.occurred_at),
+        event.event.value,
+        event.account,
+        event.key_id or "-",
+        event.actor,
+        data,
+    )

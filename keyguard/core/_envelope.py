@@ -1,0 +1,101 @@
+"""The one JSON envelope every response uses, success or error, and the 401 challenge header.
+
+    {"data": ..., "error": null | {"code", "message", ["details"]},
+     "meta": {"requestId", "timestamp", ...}}
+
+as compact UTF-8 JSON. The messages live here so that every edge says the same thing: one message
+for any key that is not valid, so a caller cannot tell a typo from a revoked or unknown key.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ._errors import ErrorCode
+from ._times import format_time, utcnow
+
+__all__ = [
+    "FORBIDDEN_MESSAGE",
+    "INVALID_KEY_MESSAGE",
+    "MISSING_KEY_MESSAGE",
+    "RATE_LIMITED_MESSAGE",
+    "UNAVAILABLE_MESSAGE",
+    "error_body",
+    "success_body",
+    "www_authenticate",
+]
+
+INVALID_KEY_MESSAGE = "The API key is invalid, revoked or expired."
+MISSING_KEY_MESSAGE = "No API key was sent. Send one as: Authorization: Bearer <key>"
+FORBIDDEN_MESSAGE = "This API key is not allowed to make this request."
+RATE_LIMITED_MESSAGE = "Too many failed attempts. Try again later."
+UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."
+
+_RESERVED_META = frozenset({"requestId", "timestamp"})
+
+
+def error_body(
+    code: ErrorCode,
+    message: str,
+    request_id: str,
+    *,
+    details: Sequence[Mapping[str, Any]] | None = None,
+    at: datetime | None = None,
+) -> bytes:
+    """An error response body. `details` (e.g. the fields a validation error names) is optional."""
+    error: dict[str, Any] = {"code": code.value, "message": message}
+    if details is not None:
+        error["details"] = [dict(d) for d in details]
+    return _dump({"data": None, "error": error, "meta": _meta(request_id, at, None)})
+
+
+def success_body(
+    data: Any,
+    request_id: str,
+    *,
+    meta: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> bytes:
+    """A success response body; `meta` adds keys (e.g. a next cursor) after the standard two."""
+    return _dump({"data": data, "error": None, "meta": _meta(request_id, at, meta)})
+
+
+def _meta(request_id: str, at: datetime | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    meta = {"requestId": request_id, "timestamp": format_time(utcnow() if at is None else at)}
+    if extra:
+        if not _RESERVED_META.isdisjoint(extra):
+            raise ValueError("meta must not set requestId or timestamp: the envelope sets them")
+        meta.update(extra)
+    return meta
+
+
+def _dump(body: dict[str, Any]) -> bytes:
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (possible in JSON that came in) has no UTF-8 form; \u-escapes do.
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+def www_authenticate(realm: str, *, key_sent: bool) -> bytes:
+    """The `WWW-Authenticate` value of a 401: `Bearer realm="api"`, plus `error="invalid_token"`
+    when a key was sent (RFC 6750 asks for no error code when the request had none).
+
+    Raises ValueError for a realm with a character outside printable ASCII.
+    """
+    return _challenge(realm, key_sent)
+
+
+@functools.lru_cache(maxsize=64)  # a server uses one or two realms: build each header once
+def _challenge(realm: str, key_sent: bool) -> bytes:
+    if not (realm.isascii() and realm.isprintable()):
+        raise ValueError(f"the realm must be printable ASCII, got {realm!r}")
+    quoted = realm.replace("\\", "\\\\").replace('"', '\\"')
+    value = f'Bearer realm="{quoted}"'
+    if key_sent:
+        value += ', error="invalid_token"'
+    return value.encode("ascii")

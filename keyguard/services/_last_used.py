@@ -1,0 +1,65 @@
+"""Last-used times, gathered in memory on the hot path and written in batches.
+
+A request costs one dict assignment; the store sees one statement per interval, and a final
+one on a clean stop. A failed write keeps the times for the next try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+
+from keyguard.core import KeyguardError
+from keyguard.ports import KeyStore
+
+__all__ = ["LastUsedRecorder"]
+
+logger = logging.getLogger(__name__)
+
+
+class LastUsedRecorder:
+    def __init__(self, store: KeyStore, *, interval: float = 5.0) -> None:
+        self.store = store
+        self.interval = interval
+        self._pending: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def touch(self, key_id: str) -> None:
+        self._pending[key_id] = time.time()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, {}
+        pairs = [(k, datetime.fromtimestamp(t, UTC)) for k, t in batch.items()]
+        try:
+            await self.store.record_last_used(pairs)
+        except KeyguardError as exc:
+            logger.warning("could not write %d last-used times: %s", len(pairs), exc)
+            for key_id, at in batch.items():  # keep the newest for the next try
+                if at > self._pending.get(key_id, 0.0):
+                    self._pending[key_id] = at
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="keyguard-last-used")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.flush()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()

@@ -1,0 +1,173 @@
+"""The hot path: is this key valid, and whose is it?
+
+format and checksum -> keyed digest -> in-process cache -> shared cache (Redis) -> store.
+A local hit costs no I/O and no await. A miss starts at most one fill per digest per process;
+concurrent requests for the same key wait for it. Every change heard of (from this process's
+manager or from the invalidation channel) drops the digest and bumps an epoch, and a fill that
+saw the epoch move does not cache what it read: it may predate the change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from typing import NamedTuple
+
+from keyguard.core import (
+    CacheUnavailableError,
+    KeyFormat,
+    KeyHasher,
+    KeyRecord,
+    StoreUnavailableError,
+)
+from keyguard.ports import CacheMiss, KeyStore, SharedCache
+
+from ._circuit_breaker import CircuitBreaker
+from ._last_used import LastUsedRecorder
+from ._lifecycle import KeyChange
+from ._local_cache import CachedLookup, LocalCache
+
+__all__ = ["KeyVerifier", "Miss", "Verdict"]
+
+logger = logging.getLogger(__name__)
+_SHARED_ERRORS = (CacheUnavailableError, TimeoutError)
+
+
+class Verdict(enum.Enum):
+    INVALID = "invalid"  # malformed, unknown, revoked or expired: 401
+    UNAVAILABLE = "unavailable"  # the stores cannot say: 503, never 200
+
+
+class Miss(NamedTuple):
+    """Not in the local cache: `fill(digest)` finds out."""
+
+    digest: bytes
+
+
+class KeyVerifier:
+    def __init__(
+        self,
+        store: KeyStore,
+        *,
+        hasher: KeyHasher,
+        key_format: KeyFormat | None = None,
+        local_cache: LocalCache | None = None,
+        shared_cache: SharedCache | None = None,
+        shared_timeout: float = 0.25,
+        last_used: LastUsedRecorder | None = None,
+    ) -> None:
+        self.store = store
+        self.hasher = hasher
+        self.key_format = key_format or KeyFormat()
+        self.local = local_cache or LocalCache()
+        self.shared = shared_cache
+        self.shared_timeout = shared_timeout
+        self.breaker = CircuitBreaker("the shared cache")
+        self.last_used = last_used
+        self.store_lookups = 0  # counts, for tests and metrics; never timings
+        self.shared_lookups = 0
+        self._epoch = 0
+        self._fills: dict[bytes, asyncio.Task[KeyRecord | Verdict | None]] = {}
+
+    def check_cached(self, token: str) -> KeyRecord | Verdict | Miss:
+        """Everything that needs no I/O: format, checksum, digest, local cache."""
+        if not self.key_format.is_well_formed(token):
+            return Verdict.INVALID
+        digest = self.hasher.digest(token)
+        entry = self.local.get(digest)
+        if entry is None:
+            return Miss(digest)
+        return self._judge(entry)
+
+    async def verify(self, token: str) -> KeyRecord | Verdict:
+        result = self.check_cached(token)
+        if isinstance(result, Miss):
+            return await self.fill(result.digest)
+        return result
+
+    def _judge(self, entry: CachedLookup) -> KeyRecord | Verdict:
+        record = entry.judge(time.time())
+        if record is None:
+            return Verdict.INVALID
+        if self.last_used is not None:
+            self.last_used.touch(record.id)
+        return record
+
+    async def fill(self, digest: bytes) -> KeyRecord | Verdict:
+        task = self._fills.get(digest)
+        if task is None:
+            task = asyncio.ensure_future(self._load(digest))
+            self._fills[digest] = task
+            task.add_done_callback(lambda done: self._fill_done(digest, done))
+        # Shielded: a client that hangs up must not cancel the fill others are waiting on.
+        found = await asyncio.shield(task)
+        if isinstance(found, Verdict):
+            return found
+        return self._judge(CachedLookup.of(found, 0.0))
+
+    def _fill_done(self, digest: bytes, task: asyncio.Task[KeyRecord | Verdict | None]) -> None:
+        if self._fills.get(digest) is task:  # not replaced after a `forget`
+            del self._fills[digest]
+
+    async def _load(self, digest: bytes) -> KeyRecord | Verdict | None:
+        epoch = self._epoch
+        shared = await self._from_shared(digest)
+        if not isinstance(shared, CacheMiss):
+            self._remember(digest, shared, epoch)
+            return shared
+        try:
+            self.store_lookups += 1
+            record = await self.store.find_by_digest(digest)
+        except StoreUnavailableError as exc:
+            logger.warning("key store unavailable: %s", exc)
+            return Verdict.UNAVAILABLE
+        if shared is CacheMiss.ABSENT and self._epoch == epoch:
+            await self._to_shared(digest, record)
+        self._remember(digest, record, epoch)
+        return record
+
+    def _remember(self, digest: bytes, record: KeyRecord | None, epoch: int) -> None:
+        if self._epoch == epoch:  # else a change arrived mid-fill: what we read may be stale
+            self.local.put(digest, record)
+
+    async def _from_shared(self, digest: bytes) -> KeyRecord | CacheMiss | None:
+        if self.shared is None or not self.breaker.allows():
+            return CacheMiss.INVALIDATED  # go to the store, and do not fill
+        try:
+            self.shared_lookups += 1
+            found = await asyncio.wait_for(self.shared.get(digest), self.shared_timeout)
+        except _SHARED_ERRORS as exc:
+            self._shared_failed(exc)
+            return CacheMiss.INVALIDATED
+        self.breaker.success()
+        return found
+
+    async def _to_shared(self, digest: bytes, record: KeyRecord | None) -> None:
+        assert self.shared is not None
+        try:
+            await asyncio.wait_for(self.shared.put(digest, record), self.shared_timeout)
+        except _SHARED_ERRORS as exc:
+            self._shared_failed(exc)
+
+    def _shared_failed(self, exc: BaseException) -> None:
+        logger.debug("shared cache call failed: %s", type(exc).__name__)
+        self.breaker.failure()
+
+    def forget(self, digest: bytes) -> None:
+        """Drop a digest everywhere in this process: cache, pending fill, and any fill's claim."""
+        self._epoch += 1
+        self.local.discard(digest)
+        self._fills.pop(digest, None)
+
+    def forget_all(self) -> None:
+        self._epoch += 1
+        self.local.clear()
+        self._fills.clear()
+
+    async def on_key_change(self, change: KeyChange) -> None:
+        """The manager's listener: this process at once, then every other through the cache."""
+        self.forget(change.digest)
+        if self.shared is not None:
+            await self.shared.invalidate(change.digest)

@@ -1,0 +1,21 @@
+"""Layer 5, the web edge: the ASGI middleware, Starlette user shapes, management routes."""
+
+from ._json import error_response, request_id, success_response
+from ._middleware import APIKeyMiddleware, client_address
+from ._refusals import Refusal
+from ._responses import POLICY_VIOLATION, Rejection
+from ._user import APIKeyUser, credentials_for, scopes_for
+
+__all__ = [
+    "POLICY_VIOLATION",
+    "APIKeyMiddleware",
+    "APIKeyUser",
+    "Refusal",
+    "Rejection",
+    "client_address",
+    "credentials_for",
+    "error_response",
+    "request_id",
+    "scopes_for",
+    "success_response",
+]

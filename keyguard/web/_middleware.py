@@ -1,0 +1,196 @@
+"""`APIKeyMiddleware`: every `http` and `websocket` request carries a valid key or is refused.
+
+Pure ASGI, like Starlette's own middleware: everything reusable is built in `__init__`; a
+rejection is a small ASGI app sent in the app's place, never an exception. A local-cache hit
+does no I/O and no allocation beyond the scope entries it sets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from email.utils import format_datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from keyguard._guard import KeyGuard
+from keyguard.adapters import LocalFailureLimiter
+from keyguard.core import (
+    DEFAULT_PUBLISHABLE_ROUTES,
+    AccessPolicy,
+    CredentialProblem,
+    KeyguardError,
+    KeyRecord,
+    extract_key,
+    id_time_ms,
+    new_id,
+    sane_request_id,
+)
+from keyguard.ports import FailureLimiter
+from keyguard.services import Miss, Verdict
+
+from ._refusals import Refusal, Refusals
+from ._responses import Rejection
+from ._user import APIKeyUser, credentials_for
+
+__all__ = ["APIKeyMiddleware"]
+
+logger = logging.getLogger(__name__)
+OnError = Callable[[Scope, Rejection], Awaitable[None] | None]
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+class APIKeyMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        guard: KeyGuard,
+        public_paths: Iterable[str] = (),
+        publishable_routes: Iterable[str] = DEFAULT_PUBLISHABLE_ROUTES,
+        require_environment: str | None = None,
+        accept_x_api_key: bool = False,
+        failure_limiter: FailureLimiter | None = None,
+        client_address: Callable[[Scope], str] = client_address,
+        on_error: OnError | None = None,
+        realm: str = "api",
+    ) -> None:
+        self.app = app
+        self.guard = guard
+        self.verifier = guard.verifier
+        self.policy = AccessPolicy(
+            publishable_routes=tuple(publishable_routes), public_paths=tuple(public_paths)
+        )
+        if (
+            require_environment is not None
+            and require_environment not in guard.key_format.environments
+        ):
+            raise ValueError(f"unknown environment {require_environment!r}")
+        self.require_environment = require_environment
+        self.accept_x_api_key = accept_x_api_key
+        self.limiter = failure_limiter or LocalFailureLimiter()
+        self.client_address = client_address
+        self.on_error = on_error
+        self.refusals = Refusals(realm)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            if kind == "lifespan":
+                return await self._lifespan(scope, receive, send)
+            return await self.app(scope, receive, send)
+        method = scope.get("method", "GET")  # a websocket handshake is a GET
+        if self.policy.is_public(method, scope["path"]):
+            return await self.app(scope, receive, send)
+        outcome = await self._authenticate(scope)
+        if not isinstance(outcome, KeyRecord):
+            return await self._reject(scope, receive, send, *outcome)
+        if not self._may(outcome, method, scope["path"]):
+            return await self._reject(scope, receive, send, Refusal.FORBIDDEN)
+        self._attach(scope, outcome)
+        if outcome.replaced_by is not None:
+            send = _with_sunset(send, outcome)
+        return await self.app(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope) -> KeyRecord | tuple[Refusal, float]:
+        if not self.guard.started and not await self._start_guard():
+            return Refusal.UNAVAILABLE, 0.0
+        token = extract_key(scope["headers"], accept_x_api_key=self.accept_x_api_key)
+        if not isinstance(token, str):
+            if token is CredentialProblem.MISSING:  # no guess made: not counted as a failure
+                return Refusal.MISSING, 0.0
+            return await self._failure(scope)
+        result = self.verifier.check_cached(token)
+        if isinstance(result, Miss):
+            # A client over its failure limit gets no lookup: guessing must not reach the store.
+            wait = await self.limiter.retry_after(self.client_address(scope))
+            if wait:
+                return Refusal.RATE_LIMITED, wait
+            result = await self.verifier.fill(result.digest)
+        if result is Verdict.UNAVAILABLE:
+            return Refusal.UNAVAILABLE, 0.0
+        if result is Verdict.INVALID:
+            return await self._failure(scope)
+        return result
+
+    async def _failure(self, scope: Scope) -> tuple[Refusal, float]:
+        wait = await self.limiter.record_failure(self.client_address(scope))
+        return (Refusal.RATE_LIMITED, wait) if wait else (Refusal.INVALID, 0.0)
+
+    def _may(self, record: KeyRecord, method: str, path: str) -> bool:
+        if self.require_environment is not None and record.environment != self.require_environment:
+            return False
+        return self.policy.allows(record.access, method, path)
+
+    @staticmethod
+    def _attach(scope: Scope, record: KeyRecord) -> None:
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state["api_key"] = record
+        scope["auth"] = credentials_for(record)
+        scope["user"] = APIKeyUser(record)
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0
+    ) -> None:
+        request_id = sane_request_id(_header(scope, b"x-request-id")) or new_id("req_")
+        rejection = self.refusals.make(refusal, request_id, wait)
+        logger.debug("refused %s: %d %s", scope["path"], rejection.status, rejection.code)
+        if self.on_error is not None:
+            outcome = self.on_error(scope, rejection)
+            if outcome is not None:
+                await outcome
+        await rejection(scope, receive, send)
+
+    async def _start_guard(self) -> bool:
+        try:
+            await self.guard.start()
+        except KeyguardError as exc:
+            logger.error("keyguard cannot start: %s", exc)
+            return False
+        return True
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Start the guard with the app and stop it (flushing last-used times) after it."""
+
+        async def receive_starting_guard() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.guard.start()
+            return message
+
+        async def send_stopping_guard(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.guard.stop()
+            await send(message)
+
+        await self.app(scope, receive_starting_guard, send_stopping_guard)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _with_sunset(send: Send, record: KeyRecord) -> Send:
+    """A key in a roll's grace period: tell the client it is deprecated and when it ends."""
+    assert record.expires_at is not None  # a rolled key always expires
+    assert record.replaced_by is not None
+    extra = [  # deprecated since its successor was minted (RFC 9745), gone at expiry (RFC 8594)
+        (b"deprecation", b"@%d" % (id_time_ms(record.replaced_by) // 1000)),
+        (b"sunset", format_datetime(record.expires_at, usegmt=True).encode()),
+    ]
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return send_with_headers

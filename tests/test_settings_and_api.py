@@ -1,0 +1,90 @@
+"""Settings from the environment, masked reprs, and the pinned public API."""
+
+from __future__ import annotations
+
+import pytest
+
+import keyguard
+from keyguard._settings import Settings
+from keyguard.adapters import RedisKeyCache
+
+
+def test_settings_come_from_the_environment_and_arguments_win() -> None:
+    env = {
+        "KEYGUARD_DATABASE_URL": "postgresql://app:pw@db/keys",
+        "KEYGUARD_REDIS_URL": "redis://:redispw@cache:6379/0",
+        "KEYGUARD_PEPPER": "pepper-value",
+        "KEYGUARD_LOCAL_CACHE_TTL": "0.5",
+        "KEYGUARD_LOCAL_CACHE_SIZE": "99",
+        "KEYGUARD_ENVIRONMENTS": "test, live, staging",
+    }
+    s = Settings.from_env(env, local_cache_size=7)
+    assert s.database_url == "postgresql://app:pw@db/keys"
+    assert (s.local_cache_ttl, s.local_cache_size) == (0.5, 7)
+    assert s.environments == ("test", "live", "staging")
+    assert Settings.from_env({}).database_url == "sqlite:///keyguard.db"
+
+
+def test_settings_repr_masks_the_pepper_and_passwords() -> None:
+    s = Settings(
+        database_url="postgresql://app:dbsecret@db/keys",
+        redis_url="redis://:redissecret@cache:6379/0",
+        pepper="pepper-value",
+    )
+    shown = repr(s)
+    for secret in ("dbsecret", "redissecret", "pepper-value"):
+        assert secret not in shown
+    assert "pepper='***'" in shown
+    cache = RedisKeyCache.from_url("redis://:redissecret@cache:6379/0")
+    assert "redissecret" not in repr(cache)
+
+
+def test_a_bad_number_in_the_environment_names_the_variable() -> None:
+    with pytest.raises(ValueError, match="KEYGUARD_LOCAL_CACHE_TTL"):
+        Settings.from_env({"KEYGUARD_LOCAL_CACHE_TTL": "soon"})
+
+
+def test_the_public_api_is_pinned() -> None:
+    # Changing this list is changing the public API: do it on purpose.
+    assert sorted(keyguard.__all__) == sorted(
+        [
+            "APIKeyMiddleware",
+            "Access",
+            "AccountSettings",
+            "AuditEvent",
+            "AuditEventType",
+            "AuditQuery",
+            "ConflictError",
+            "CreatedKey",
+            "DEFAULT_DATABASE_URL",
+            "ErrorCode",
+            "FieldIssue",
+            "ForbiddenError",
+            "KeyChange",
+            "KeyFormat",
+            "KeyFormatError",
+            "KeyGuard",
+            "KeyHasher",
+            "KeyManager",
+            "KeyProblem",
+            "KeyQuery",
+            "KeyRecord",
+            "KeySort",
+            "KeyStatus",
+            "KeyStore",
+            "KeyguardError",
+            "NotFoundError",
+            "Page",
+            "ParsedKey",
+            "PostgresKeyStore",
+            "SQLiteKeyStore",
+            "SchemaNotMigratedError",
+            "Settings",
+            "StoreUnavailableError",
+            "ValidationError",
+            "__version__",
+            "store_from_url",
+        ]
+    )
+    for name in keyguard.__all__:
+        assert getattr(keyguard, name) is not None
