@@ -7,7 +7,13 @@ from ._access_policy import (
     RoutePattern,
     compile_routes,
 )
-from ._credentials import MAX_CREDENTIAL_LENGTH, CredentialProblem, extract_key, sane_request_id
+from ._credentials import (
+    MAX_CREDENTIAL_LENGTH,
+    CredentialProblem,
+    candidate_key,
+    extract_key,
+    sane_request_id,
+)
 from ._digest import DIGEST_CONTEXT, DIGEST_SIZE, KeyHasher
 from ._envelope import (
     FORBIDDEN_MESSAGE,
@@ -113,6 +119,7 @@ __all__ = [
     "SchemaNotMigratedError",
     "StoreUnavailableError",
     "ValidationError",
+    "candidate_key",
     "checksum",
     "compile_routes",
     "decode_cursor",

@@ -16,13 +16,20 @@ import enum
 import re
 from collections.abc import Iterable
 
-__all__ = ["MAX_CREDENTIAL_LENGTH", "CredentialProblem", "extract_key", "sane_request_id"]
+__all__ = [
+    "MAX_CREDENTIAL_LENGTH",
+    "CredentialProblem",
+    "candidate_key",
+    "extract_key",
+    "sane_request_id",
+]
 
 MAX_CREDENTIAL_LENGTH = 512  # bytes of one header value; a key is 46, so this is generous
 _AUTHORIZATION = b"authorization"
 _ONLY_AUTHORIZATION = frozenset({_AUTHORIZATION})
 _EITHER_HEADER = frozenset({_AUTHORIZATION, b"x-api-key"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_BEARER = b"Bearer "
 
 
 class CredentialProblem(enum.Enum):
@@ -85,6 +92,24 @@ def _read_authorization(text: str) -> str | CredentialProblem:
         return CredentialProblem.UNSUPPORTED_SCHEME
     token = rest.lstrip(" ")
     return CredentialProblem.MALFORMED if " " in token else token
+
+
+def candidate_key(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    """The unvalidated bytes of the one Authorization header, without a `Bearer ` prefix.
+
+    Only for looking up a digest among known keys, where a match proves the bytes are a key
+    in the form `extract_key` would have returned. Anything else (no header, two headers, a
+    miss) must go through `extract_key`.
+    """
+    found = None
+    for name, value in headers:
+        if name == _AUTHORIZATION:
+            if found is not None:
+                return None
+            found = value
+    if found is None:
+        return None
+    return found[7:] if found.startswith(_BEARER) else found
 
 
 def sane_request_id(value: bytes | None) -> str | None:

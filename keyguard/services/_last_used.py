@@ -24,28 +24,30 @@ class LastUsedRecorder:
     def __init__(self, store: KeyStore, *, interval: float = 5.0) -> None:
         self.store = store
         self.interval = interval
-        self._pending: dict[str, float] = {}
+        # Never replaced, only cleared: the verifier writes to it directly on every hit.
+        self.pending_times: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def touch(self, key_id: str) -> None:
-        self._pending[key_id] = time.time()
+    def touch(self, key_id: str, now: float | None = None) -> None:
+        self.pending_times[key_id] = time.time() if now is None else now
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self.pending_times)
 
     async def flush(self) -> None:
-        if not self._pending:
+        if not self.pending_times:
             return
-        batch, self._pending = self._pending, {}
+        batch = dict(self.pending_times)
+        self.pending_times.clear()
         pairs = [(k, datetime.fromtimestamp(t, UTC)) for k, t in batch.items()]
         try:
             await self.store.record_last_used(pairs)
         except KeyguardError as exc:
             logger.warning("could not write %d last-used times: %s", len(pairs), exc)
             for key_id, at in batch.items():  # keep the newest for the next try
-                if at > self._pending.get(key_id, 0.0):
-                    self._pending[key_id] = at
+                if at > self.pending_times.get(key_id, 0.0):
+                    self.pending_times[key_id] = at
 
     def start(self) -> None:
         if self._task is None:

@@ -48,31 +48,32 @@ class LocalCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[bytes, CachedLookup] = OrderedDict()
+        # Read directly by the verifier's hot path; written only through put/discard/clear.
+        self.entries: OrderedDict[bytes, CachedLookup] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
     def get(self, digest: bytes) -> CachedLookup | None:
-        entry = self._entries.get(digest)
+        entry = self.entries.get(digest)
         if entry is None:
             return None
         if entry.fresh_until <= self._clock():
-            del self._entries[digest]
+            del self.entries[digest]
             return None
-        self._entries.move_to_end(digest)
+        self.entries.move_to_end(digest)
         return entry
 
     def put(self, digest: bytes, record: KeyRecord | None) -> None:
         if self.ttl == 0:
             return
-        self._entries[digest] = CachedLookup.of(record, self._clock() + self.ttl)
-        self._entries.move_to_end(digest)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self.entries[digest] = CachedLookup.of(record, self._clock() + self.ttl)
+        self.entries.move_to_end(digest)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
 
     def discard(self, digest: bytes) -> None:
-        self._entries.pop(digest, None)
+        self.entries.pop(digest, None)
 
     def clear(self) -> None:
-        self._entries.clear()
+        self.entries.clear()

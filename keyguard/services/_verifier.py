@@ -13,6 +13,7 @@ import asyncio
 import enum
 import logging
 import time
+from time import monotonic
 from typing import NamedTuple
 
 from keyguard.core import (
@@ -61,7 +62,8 @@ class KeyVerifier:
         self.store = store
         self.hasher = hasher
         self.key_format = key_format or KeyFormat()
-        self.local = local_cache or LocalCache()
+        # Not `or`: an empty LocalCache is falsy (it has __len__).
+        self.local = local_cache if local_cache is not None else LocalCache()
         self.shared = shared_cache
         self.shared_timeout = shared_timeout
         self.breaker = CircuitBreaker("the shared cache")
@@ -69,15 +71,39 @@ class KeyVerifier:
         self.store_lookups = 0  # counts, for tests and metrics; never timings
         self.shared_lookups = 0
         self._epoch = 0
+        self._entries = self.local.entries
+        self._last_used_times = None if last_used is None else last_used.pending_times
         self._fills: dict[bytes, asyncio.Task[KeyRecord | Verdict | None]] = {}
 
+    def cached(self, digest: bytes) -> KeyRecord | None:
+        """The hot path: a usable key in the local cache under `digest`, or None for anything
+        else (miss, stale, unknown, revoked, expired), which `check_cached` then sorts out.
+
+        It leaves the entry's LRU position alone: fills, at least one per TTL for a key in use,
+        keep recency, and a move per hit would cost more than it saves.
+        """
+        entry = self._entries.get(digest)
+        if entry is None or not entry.usable or entry.fresh_until <= monotonic():
+            return None
+        now = time.time()
+        if entry.expires_at <= now:
+            return None
+        record = entry.record
+        if self._last_used_times is not None:
+            self._last_used_times[record.id] = now  # type: ignore[union-attr]
+        return record
+
     def check_cached(self, token: str) -> KeyRecord | Verdict | Miss:
-        """Everything that needs no I/O: format, checksum, digest, local cache."""
-        if not self.key_format.is_well_formed(token):
-            return Verdict.INVALID
+        """Everything that needs no I/O: digest, local cache, and on a miss format and checksum.
+
+        A hit skips the format check: a digest that matches a stored key's proves the token is
+        that key. Garbage never gets into the cache, so it always meets the check before I/O.
+        """
         digest = self.hasher.digest(token)
         entry = self.local.get(digest)
         if entry is None:
+            if not self.key_format.is_well_formed(token):
+                return Verdict.INVALID
             return Miss(digest)
         return self._judge(entry)
 
@@ -88,11 +114,12 @@ class KeyVerifier:
         return result
 
     def _judge(self, entry: CachedLookup) -> KeyRecord | Verdict:
-        record = entry.judge(time.time())
+        now = time.time()
+        record = entry.judge(now)
         if record is None:
             return Verdict.INVALID
         if self.last_used is not None:
-            self.last_used.touch(record.id)
+            self.last_used.touch(record.id, now)
         return record
 
     async def fill(self, digest: bytes) -> KeyRecord | Verdict:

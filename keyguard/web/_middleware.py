@@ -11,16 +11,19 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from email.utils import format_datetime
 
+from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
 from keyguard.adapters import LocalFailureLimiter
 from keyguard.core import (
     DEFAULT_PUBLISHABLE_ROUTES,
+    Access,
     AccessPolicy,
     CredentialProblem,
     KeyguardError,
     KeyRecord,
+    candidate_key,
     extract_key,
     id_time_ms,
     new_id,
@@ -36,6 +39,8 @@ from ._user import APIKeyUser, credentials_for
 __all__ = ["APIKeyMiddleware"]
 
 logger = logging.getLogger(__name__)
+_SECRET = Access.SECRET
+_MAX_IDENTITIES = 10_000
 OnError = Callable[[Scope, Rejection], Awaitable[None] | None]
 
 
@@ -76,6 +81,14 @@ class APIKeyMiddleware:
         self.client_address = client_address
         self.on_error = on_error
         self.refusals = Refusals(realm)
+        self._new_digest = guard.hasher.new
+        self._cached = guard.verifier.cached
+        self._allows = self.policy.allows
+        self._has_public_paths = bool(self.policy.public_paths)
+        # The cache-first path reads only Authorization (X-API-Key needs the duplicate check)
+        # and decides only where no environment is required.
+        self._cache_first = not accept_x_api_key and require_environment is None
+        self._identities: dict[str, tuple[KeyRecord, AuthCredentials, APIKeyUser]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -83,9 +96,30 @@ class APIKeyMiddleware:
             if kind == "lifespan":
                 return await self._lifespan(scope, receive, send)
             return await self.app(scope, receive, send)
-        method = scope.get("method", "GET")  # a websocket handshake is a GET
-        if self.policy.is_public(method, scope["path"]):
+        if self._has_public_paths and self.policy.is_public(
+            scope.get("method", "GET"), scope["path"]
+        ):
             return await self.app(scope, receive, send)
+        if self._cache_first:
+            # A key in the local cache, found by the digest of the raw header bytes: no parsing,
+            # no await. A match proves the bytes are that key; all else goes the long way.
+            candidate = candidate_key(scope["headers"])
+            if candidate is not None:
+                record = self._cached(self._new_digest(candidate).digest())
+                if (
+                    record is not None
+                    and record.replaced_by is None
+                    and (
+                        record.access is _SECRET
+                        or self._allows(record.access, scope.get("method", "GET"), scope["path"])
+                    )
+                ):
+                    self._attach(scope, record)
+                    return await self.app(scope, receive, send)
+        return await self._call_slowly(scope, receive, send)
+
+    async def _call_slowly(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method", "GET")  # a websocket handshake is a GET
         outcome = await self._authenticate(scope)
         if not isinstance(outcome, KeyRecord):
             return await self._reject(scope, receive, send, *outcome)
@@ -124,16 +158,25 @@ class APIKeyMiddleware:
     def _may(self, record: KeyRecord, method: str, path: str) -> bool:
         if self.require_environment is not None and record.environment != self.require_environment:
             return False
-        return self.policy.allows(record.access, method, path)
+        return record.access is _SECRET or self.policy.allows(record.access, method, path)
 
-    @staticmethod
-    def _attach(scope: Scope, record: KeyRecord) -> None:
+    def _attach(self, scope: Scope, record: KeyRecord) -> None:
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
         state["api_key"] = record
-        scope["auth"] = credentials_for(record)
-        scope["user"] = APIKeyUser(record)
+        # One AuthCredentials and APIKeyUser per record, not per request; both are immutable.
+        memo = self._identities.get(record.id)
+        if memo is None or memo[0] is not record:
+            if len(self._identities) >= _MAX_IDENTITIES:
+                self._identities.clear()
+            memo = self._identities[record.id] = (
+                record,
+                credentials_for(record),
+                APIKeyUser(record),
+            )
+        scope["auth"] = memo[1]
+        scope["user"] = memo[2]
 
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0

@@ -388,3 +388,44 @@ def test_error_body_is_exactly_the_envelope() -> None:
     assert body["data"] is None
     assert body["error"] == {"code": "FORBIDDEN", "message": "no"}
     assert set(body["meta"]) == {"requestId", "timestamp"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ([("authorization", "Bearer {k}")], 200),
+        ([("authorization", "{k}")], 200),
+        ([("authorization", "Bearer {k}"), ("authorization", "Bearer {k}")], 401),
+        ([("authorization", "Bearer\t{k}")], 401),
+        ([("authorization", "Basic {k}")], 401),
+        ([("authorization", "Bearer {k} ")], 200),
+        ([("authorization", "Bearer {k}x")], 401),
+        ([("x-api-key", "{k}")], 401),
+    ],
+)
+async def test_a_warm_key_still_meets_every_header_rule(
+    guard: KeyGuard, client: httpx.AsyncClient, headers: list[tuple[str, str]], status: int
+) -> None:
+    key = await mint(guard)
+    assert (await client.get("/v1/me", headers=bearer(key))).status_code == 200  # now cached
+    response = await client.get("/v1/me", headers=[(n, v.format(k=key)) for n, v in headers])
+    assert response.status_code == status
+
+
+async def test_a_warm_publishable_key_still_meets_its_routes(
+    guard: KeyGuard, client: httpx.AsyncClient
+) -> None:
+    key = await mint(guard, access="publishable")
+    assert (await client.get("/v1/storefront/products", headers=bearer(key))).status_code == 200
+    assert (await client.get("/v1/me", headers=bearer(key))).status_code == 403
+    assert (await client.post("/v1/storefront/products", headers=bearer(key))).status_code == 403
+    assert (await client.get("/v1/storefront/products/p1", headers=bearer(key))).status_code == 200
+
+
+async def test_a_warm_key_revoked_in_this_process_is_refused_at_once(
+    guard: KeyGuard, client: httpx.AsyncClient
+) -> None:
+    created = await guard.manager.create(account="a", name="n", environment="test", access="secret")
+    assert (await client.get("/v1/me", headers=bearer(created.value))).status_code == 200
+    await guard.manager.revoke(created.record.id)
+    assert (await client.get("/v1/me", headers=bearer(created.value))).status_code == 401
