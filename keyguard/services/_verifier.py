@@ -33,7 +33,8 @@ from ._local_cache import CachedLookup, LocalCache
 __all__ = ["KeyVerifier", "Miss", "Verdict"]
 
 logger = logging.getLogger(__name__)
-_SHARED_ERRORS = (CacheUnavailableError, TimeoutError)
+# A corrupt entry (bad JSON, missing fields) is a cache failure too: the store still answers.
+_SHARED_ERRORS = (CacheUnavailableError, TimeoutError, ValueError, KeyError, TypeError)
 
 
 class Verdict(enum.Enum):
@@ -150,6 +151,10 @@ class KeyVerifier:
         except StoreUnavailableError as exc:
             logger.warning("key store unavailable: %s", exc)
             return Verdict.UNAVAILABLE
+        except Exception:
+            # Whatever went wrong, the key was not checked: 503, never 200, never a crash.
+            logger.exception("key lookup failed")
+            return Verdict.UNAVAILABLE
         if shared is CacheMiss.ABSENT and self._epoch == epoch:
             await self._to_shared(digest, record)
         self._remember(digest, record, epoch)
@@ -197,4 +202,9 @@ class KeyVerifier:
         """The manager's listener: this process at once, then every other through the cache."""
         self.forget(change.digest)
         if self.shared is not None:
-            await self.shared.invalidate(change.digest)
+            try:
+                await self.shared.invalidate(change.digest)
+            finally:
+                # A lookup that began before the tombstone landed may have read the old entry
+                # from the shared cache and cached it here: drop it, and void fills in flight.
+                self.forget(change.digest)

@@ -132,3 +132,19 @@ async def test_a_cancelled_request_does_not_cancel_the_fill_others_wait_on(
     first.cancel()
     store.gate.set()
     assert await second == created.record
+
+
+class BrokenStore(SlowStore):
+    async def find_by_digest(self, digest: bytes) -> KeyRecord | None:
+        raise RuntimeError("relation keyguard_keys does not exist")
+
+
+async def test_an_unexpected_store_error_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    store = BrokenStore(str(tmp_path / "k.db"))
+    await store.open()
+    created = await KeyManager(store).create(
+        account="a", name="n", environment="test", access="secret"
+    )
+    verifier = KeyVerifier(store, hasher=KeyHasher())
+    assert await verifier.verify(created.value) is Verdict.UNAVAILABLE
+    await store.close()

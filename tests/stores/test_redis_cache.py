@@ -127,3 +127,23 @@ async def _until(condition: object) -> None:
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
+
+
+async def test_a_corrupt_entry_sends_the_verifier_to_the_store(
+    cache: RedisKeyCache, sqlite_store: object
+) -> None:
+    from keyguard import KeyHasher, KeyManager
+    from keyguard.services import KeyVerifier, LocalCache
+
+    manager = KeyManager(sqlite_store, hasher=KeyHasher("p"))  # type: ignore[arg-type]
+    created = await manager.create(account="a", name="n", environment="test", access="secret")
+    digest = manager.hasher.digest(created.value)
+    await cache.client.set(f"{cache.prefix}key:{digest.hex()}", b"{not json")
+    verifier = KeyVerifier(
+        sqlite_store,
+        hasher=manager.hasher,
+        shared_cache=cache,
+        local_cache=LocalCache(ttl=0),  # type: ignore[arg-type]
+    )
+    assert await verifier.verify(created.value) == created.record
+    assert verifier.store_lookups == 1
