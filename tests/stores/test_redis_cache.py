@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from keyguard import Access, KeyRecord
+from keyguard import Access, KeyRecord, SQLiteKeyStore
 from keyguard.adapters import RedisFailureLimiter, RedisKeyCache
 from keyguard.core import CacheUnavailableError
 from keyguard.ports import CacheMiss
@@ -130,12 +130,12 @@ async def _until(condition: object) -> None:
 
 
 async def test_a_corrupt_entry_sends_the_verifier_to_the_store(
-    cache: RedisKeyCache, sqlite_store: object
+    cache: RedisKeyCache, sqlite_store: SQLiteKeyStore
 ) -> None:
     from keyguard import KeyHasher, KeyManager
     from keyguard.services import KeyVerifier, LocalCache
 
-    manager = KeyManager(sqlite_store, hasher=KeyHasher("p"))  # type: ignore[arg-type]
+    manager = KeyManager(sqlite_store, hasher=KeyHasher("p"))
     created = await manager.create(account="a", name="n", environment="test", access="secret")
     digest = manager.hasher.digest(created.value)
     await cache.client.set(f"{cache.prefix}key:{digest.hex()}", b"{not json")
@@ -143,7 +143,7 @@ async def test_a_corrupt_entry_sends_the_verifier_to_the_store(
         sqlite_store,
         hasher=manager.hasher,
         shared_cache=cache,
-        local_cache=LocalCache(ttl=0),  # type: ignore[arg-type]
+        local_cache=LocalCache(ttl=0),
     )
     assert await verifier.verify(created.value) == created.record
     assert verifier.store_lookups == 1
