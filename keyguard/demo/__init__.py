@@ -1,0 +1,17 @@
+"""The demo storefront that `keyguard demo` serves: a shop API behind keyguard, test keys included.
+
+All in one event loop, as the CLI runs it:
+
+    guard = KeyGuard.from_env()
+    try:
+        print(demo_banner(await ensure_demo_keys(guard), "http://127.0.0.1:8000"))
+        await serve(guard, host="127.0.0.1", port=8000)  # until Ctrl-C
+    finally:
+        await guard.stop()  # a no-op once the server's lifespan has stopped it
+"""
+
+from ._keys import DEMO_ACCOUNT, demo_banner, ensure_demo_keys
+from ._serve import make_server, serve
+from .storefront import create_app
+
+__all__ = ["DEMO_ACCOUNT", "create_app", "demo_banner", "ensure_demo_keys", "make_server", "serve"]

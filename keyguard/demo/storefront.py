@@ -1,0 +1,111 @@
+"""The demo storefront: a small shop API behind keyguard, as `keyguard demo` serves it.
+
+Publishable keys browse the catalogue, secret keys also add to it, and test keys see test data:
+every handler takes the environment from the key the middleware attached. Every response, success
+or error, is keyguard's JSON envelope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.endpoints import HTTPEndpoint
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from keyguard._guard import KeyGuard
+from keyguard.core import KeyguardError, KeyRecord, NotFoundError
+from keyguard.web import APIKeyMiddleware, request_id, success_response
+
+from ._catalogue import Catalogue, parse_new_product
+from ._http import on_http_error, on_keyguard_error, on_server_error, read_json
+
+__all__ = ["create_app"]
+
+_PUBLIC_PAGES = {
+    "info": {"name": "keyguard demo store", "currency": "USD", "contact": "shop@example.com"},
+    "shipping": {"text": "Orders ship within two working days; returns are free for 30 days."},
+}
+
+
+def create_app(guard: KeyGuard, *, management_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The storefront behind `APIKeyMiddleware`, with `management_routes` mounted beside it."""
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/v1/me", me, methods=["GET"]),
+            Route("/v1/storefront/products", Products),
+            Route("/v1/storefront/products/{id}", get_product, methods=["GET"]),
+            Route("/v1/storefront/public/{path:path}", public_page, methods=["GET"]),
+            *management_routes,
+        ],
+        middleware=[Middleware(APIKeyMiddleware, guard=guard, public_paths=["/health"])],
+        exception_handlers={
+            HTTPException: on_http_error,
+            KeyguardError: on_keyguard_error,
+            Exception: on_server_error,
+        },
+        lifespan=guard.lifespan,
+    )
+    app.state.catalogue = Catalogue()
+    return app
+
+
+def _key(request: Request) -> KeyRecord:
+    record = request.state.api_key  # attached by the middleware: every route here but /health
+    assert isinstance(record, KeyRecord)
+    return record
+
+
+def _catalogue(request: Request) -> Catalogue:
+    catalogue = request.app.state.catalogue
+    assert isinstance(catalogue, Catalogue)
+    return catalogue
+
+
+async def health(request: Request) -> Response:
+    return success_response({"status": "ok"}, request_id(request.scope))
+
+
+async def me(request: Request) -> Response:
+    """The caller's key as the management API shows it: metadata, never the value."""
+    return success_response(_key(request).to_json(), request_id(request.scope))
+
+
+class Products(HTTPEndpoint):
+    """One endpoint for both methods, so that a 405 lists both in `Allow`."""
+
+    async def get(self, request: Request) -> Response:
+        environment = _key(request).environment
+        products = [p.to_json() for p in _catalogue(request).list(environment)]
+        meta = {"environment": environment}
+        return success_response(products, request_id(request.scope), meta=meta)
+
+    async def post(self, request: Request) -> Response:
+        """Secret keys only: the middleware refuses publishable keys on anything but reads."""
+        name, price = parse_new_product(await read_json(request))
+        product = _catalogue(request).add(_key(request).environment, name, price)
+        location = {"location": f"/v1/storefront/products/{product.id}"}
+        rid = request_id(request.scope)
+        return success_response(product.to_json(), rid, status=201, headers=location)
+
+
+async def get_product(request: Request) -> Response:
+    product_id = request.path_params["id"]
+    product = _catalogue(request).get(_key(request).environment, product_id)
+    if product is None:
+        raise NotFoundError(f"No product with id {product_id!r}.")
+    return success_response(product.to_json(), request_id(request.scope))
+
+
+async def public_page(request: Request) -> Response:
+    path = request.path_params["path"]
+    page = _PUBLIC_PAGES.get(path)
+    if page is None:
+        raise NotFoundError(f"No public page {path!r}.")
+    data = {**page, "environment": _key(request).environment}
+    return success_response(data, request_id(request.scope))

@@ -1,0 +1,155 @@
+"""FastAPI helpers, public as `keyguard.fastapi` (see there): the key the middleware attached,
+as a dependency, and its OpenAPI security scheme.
+
+This is the only module of keyguard that imports FastAPI (the `keyguard[fastapi]` extra).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated
+
+try:
+    from fastapi import Depends, Security
+    from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+    from fastapi.security.base import SecurityBase
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError("keyguard.fastapi needs FastAPI: pip install 'keyguard[fastapi]'") from exc
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+
+from keyguard.core import (
+    FORBIDDEN_MESSAGE,
+    INVALID_KEY_MESSAGE,
+    MISSING_KEY_MESSAGE,
+    Access,
+    ErrorCode,
+    KeyRecord,
+    www_authenticate,
+)
+
+from ._json import error_response, request_id
+
+__all__ = [
+    "APIKeyAuth",
+    "APIKeyBearer",
+    "APIKeyError",
+    "api_key",
+    "api_key_error_handler",
+    "install_error_handlers",
+    "require",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class APIKeyBearer(SecurityBase):
+    """An OpenAPI `http` `bearer` scheme (the docs' "Authorize" button) that reads no header.
+
+    Unlike `fastapi.security.HTTPBearer` it does not parse `Authorization` again, nor hold the key
+    value in a model whose repr would show it: used as a dependency, it returns the record the
+    middleware attached, or None.
+    """
+
+    def __init__(
+        self,
+        *,
+        scheme_name: str = "APIKey",
+        bearer_format: str = "sk_live_... / pk_live_...",
+        description: str | None = "An API key: Authorization: Bearer <key>",
+    ) -> None:
+        self.model = HTTPBearerModel(bearerFormat=bearer_format, description=description)
+        self.scheme_name = scheme_name
+
+    async def __call__(self, connection: HTTPConnection) -> KeyRecord | None:
+        record = connection.scope.get("state", {}).get("api_key")
+        return record if isinstance(record, KeyRecord) else None
+
+
+APIKeyAuth = APIKeyBearer()
+
+
+class APIKeyError(HTTPException):
+    """A 401 or 403 from a keyguard dependency. `install_error_handlers` renders it in the
+    envelope; without it, FastAPI's default handler still answers the right status."""
+
+    def __init__(
+        self, status_code: int, code: ErrorCode, message: str, headers: Mapping[str, str] | None
+    ) -> None:
+        super().__init__(status_code, message, headers)
+        self.code = code
+
+    @classmethod
+    def forbidden(cls) -> APIKeyError:
+        return cls(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, None)
+
+    @classmethod
+    def unauthenticated(cls, key_sent: bool) -> APIKeyError:
+        message = INVALID_KEY_MESSAGE if key_sent else MISSING_KEY_MESSAGE
+        challenge = www_authenticate("api", key_sent=key_sent).decode()
+        return cls(401, ErrorCode.INVALID_API_KEY, message, {"WWW-Authenticate": challenge})
+
+
+async def api_key(
+    connection: HTTPConnection, record: Annotated[KeyRecord | None, Security(APIKeyAuth)]
+) -> KeyRecord:
+    """The key the middleware verified for this request; 401 if it attached none.
+
+    Depending on it marks the route as secured by `APIKeyAuth` in the OpenAPI schema.
+    """
+    if record is not None:
+        return record
+    route = getattr(connection.scope.get("route"), "path", "?")  # the template: no client data
+    logger.warning(
+        "route %s needs an API key but none was attached: is APIKeyMiddleware installed,"
+        " and is the route outside its public_paths?",
+        route,
+    )
+    raise APIKeyError.unauthenticated(key_sent="authorization" in connection.headers)
+
+
+def require(
+    *, access: Access | str | None = None, environment: str | None = None
+) -> Callable[[KeyRecord], Awaitable[KeyRecord]]:
+    """A dependency returning the request's key if it has `access` and `environment`, else 403.
+
+    `access="secret"` admits only secret keys; `"publishable"` admits any key, as a secret key
+    may call whatever a publishable one may. Raises ValueError for an unknown access.
+    """
+    needed = None if access is None else _access(access)
+    if environment is not None and not (
+        environment.isascii() and environment.isalpha() and environment.islower()
+    ):
+        raise ValueError(f"an environment is lowercase letters, not {environment!r}")
+
+    async def required_key(record: Annotated[KeyRecord, Depends(api_key)]) -> KeyRecord:
+        if (needed is Access.SECRET and record.access is not Access.SECRET) or (
+            environment is not None and record.environment != environment
+        ):
+            raise APIKeyError.forbidden()
+        return record
+
+    return required_key
+
+
+def _access(access: Access | str) -> Access:
+    try:
+        return Access(access)
+    except ValueError:
+        raise ValueError(f"access is 'secret' or 'publishable', not {access!r}") from None
+
+
+async def api_key_error_handler(request: Request, exc: Exception) -> Response:
+    """`APIKeyError` as keyguard's envelope, with the same headers as the middleware's refusals."""
+    assert isinstance(exc, APIKeyError)
+    return error_response(
+        exc.code, exc.detail, request_id(request.scope), status=exc.status_code, headers=exc.headers
+    )
+
+
+def install_error_handlers(app: Starlette) -> None:
+    """Register `api_key_error_handler` on a FastAPI (or Starlette) app, before it serves."""
+    app.add_exception_handler(APIKeyError, api_key_error_handler)

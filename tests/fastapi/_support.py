@@ -1,0 +1,71 @@
+"""The FastAPI app the tests drive: keyguard's dependencies behind the middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, FastAPI, Security
+
+from keyguard import CreatedKey, KeyGuard, KeyRecord
+from keyguard.fastapi import APIKeyAuth, api_key, install_error_handlers, require
+
+# pk_* keys may reach these, so that `require` (not the middleware) is what refuses them.
+PUBLISHABLE = ["GET /me", "POST /secret-only", "GET /live-only", "GET /any-key"]
+PUBLIC = ["/public", "/optional", "/openapi.json"]
+
+
+def build_app(*, handlers: bool = True) -> FastAPI:
+    app = FastAPI()
+    if handlers:
+        install_error_handlers(app)
+
+    @app.get("/me")
+    async def me(key: Annotated[KeyRecord, Depends(api_key)]) -> dict[str, Any]:
+        return key.to_json()
+
+    @app.post("/secret-only")
+    async def secret_only(
+        key: Annotated[KeyRecord, Depends(require(access="secret"))],
+    ) -> dict[str, str]:
+        return {"id": key.id}
+
+    @app.get("/live-only")
+    async def live_only(
+        key: Annotated[KeyRecord, Depends(require(environment="live"))],
+    ) -> dict[str, str]:
+        return {"id": key.id}
+
+    @app.get("/any-key")
+    async def any_key(
+        key: Annotated[KeyRecord, Depends(require(access="publishable"))],
+    ) -> dict[str, str]:
+        return {"id": key.id}
+
+    @app.get("/public")  # public in the middleware, yet it asks for a key: a mistake, so 401
+    async def public(key: Annotated[KeyRecord, Depends(api_key)]) -> dict[str, str]:
+        return {"id": key.id}
+
+    @app.get("/optional")
+    async def optional(key: Annotated[KeyRecord | None, Security(APIKeyAuth)]) -> dict[str, Any]:
+        return {"key": None if key is None else key.id}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+MakeClient = Callable[..., httpx.AsyncClient]
+
+
+async def mint(guard: KeyGuard, access: str, environment: str) -> CreatedKey:
+    return await guard.manager.create(
+        account="acme", name=f"{access} {environment}", environment=environment, access=access
+    )
+
+
+def bearer(key: CreatedKey) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key.value}"}
