@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line, whatever the message holds: scripts read stderr line by line.
         out.note(f"keyguard: error: {' '.join(str(exc).split())}")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C, after the command (the demo server) shut down cleanly
+        return 130
     return 0
 
 

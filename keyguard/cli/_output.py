@@ -34,7 +34,7 @@ class Output:
         self._stderr = stderr
 
     def line(self, text: str) -> None:
-        print(text, file=self._stdout)
+        print(text, file=self._stdout, flush=True)
 
     def note(self, text: str) -> None:
         print(text, file=self._stderr)

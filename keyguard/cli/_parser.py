@@ -11,7 +11,7 @@ from keyguard import __version__
 from keyguard.adapters import DEFAULT_DATABASE_URL
 from keyguard.core import Access, AuditEventType, KeySort, KeyStatus
 
-from . import _admin, _keys
+from . import _admin, _demo, _keys
 from ._app import Handler
 
 __all__ = ["build_parser", "normalize_argv"]
@@ -37,7 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_keys(_group(commands, "keys", "mint, list and retire API keys"))
     _add_audit(commands)
     _add_accounts(_group(commands, "accounts", "per-account settings"))
+    _add_demo(commands)
     return parser
+
+
+def _add_demo(commands: Commands) -> None:
+    parser = _command(commands, "demo", _demo.demo, "serve the demo storefront behind keyguard")
+    parser.add_argument("--host", default="127.0.0.1", help="(default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="(default 8000)")
 
 
 def _group(commands: Commands, name: str, summary: str) -> Commands:
