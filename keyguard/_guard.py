@@ -46,6 +46,7 @@ class KeyGuard:
             local_cache=LocalCache(ttl=s.local_cache_ttl, max_entries=s.local_cache_size),
             shared_cache=self.shared_cache,
             shared_timeout=s.redis_timeout,
+            shared_entry_ttl=s.redis_cache_ttl,
             last_used=self.last_used,
         )
         self.manager = KeyManager(
@@ -56,7 +57,7 @@ class KeyGuard:
         )
         self.started = False
         self._start_lock = asyncio.Lock()
-        self._listener: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     @classmethod
     def from_env(cls, **overrides: Any) -> KeyGuard:
@@ -72,10 +73,13 @@ class KeyGuard:
             await self.store.open()
             self.last_used.start()
             if self.shared_cache is not None:
-                self._listener = asyncio.create_task(
-                    self.shared_cache.listen(self.verifier.forget, self.verifier.forget_all),
-                    name="keyguard-invalidations",
-                )
+                listen = self.shared_cache.listen(self.verifier.forget, self.verifier.forget_all)
+                self._background = [
+                    asyncio.create_task(listen, name="keyguard-invalidations"),
+                    asyncio.create_task(
+                        self.verifier.keep_redelivering(), name="keyguard-redelivery"
+                    ),
+                ]
             self.started = True
 
     async def stop(self) -> None:
@@ -83,11 +87,11 @@ class KeyGuard:
         async with self._start_lock:
             if not self.started:
                 return
-            if self._listener is not None:
-                self._listener.cancel()
+            for task in self._background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._listener
-                self._listener = None
+                    await task
+            self._background = []
             await self.last_used.stop()
             if self.shared_cache is not None:
                 await self.shared_cache.close()

@@ -30,8 +30,10 @@ _CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionE
 _UNAVAILABLE_ERRORS = (
     *_CONNECTION_ERRORS,
     asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
+    asyncpg.InternalClientError,  # e.g. a pooled connection whose backend was just terminated
+    asyncpg.OperatorInterventionError,  # class 57: shutdown, admin termination, cannot connect now
+    asyncpg.ObjectNotInPrerequisiteStateError,  # class 55: e.g. connections not allowed now
+    asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
     asyncpg.QueryCanceledError,
 )
 # Retrying cannot fix these: wrong credentials, or no such database.

@@ -50,6 +50,12 @@ class KeyQuery:
     limit: int = 20
     cursor: str | None = None
 
+    def __post_init__(self) -> None:
+        # `KeyQuery(status="active")` must filter, not be silently ignored: take the strings.
+        _coerce(self, "access", Access)
+        _coerce(self, "status", KeyStatus)
+        _coerce(self, "sort", KeySort)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditQuery:
@@ -59,6 +65,19 @@ class AuditQuery:
     since: datetime | None = None
     limit: int = 20
     cursor: str | None = None  # newest first
+
+    def __post_init__(self) -> None:
+        _coerce(self, "event", AuditEventType)
+
+
+def _coerce(query: object, field: str, kind: type[enum.Enum]) -> None:
+    value = getattr(query, field)
+    if value is not None and not isinstance(value, kind):
+        try:
+            object.__setattr__(query, field, kind(value))
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in kind)
+            raise ValidationError.single(field, f"must be one of: {allowed}") from None
 
 
 def encode_cursor(kind: str, value: Any, item_id: str) -> str:

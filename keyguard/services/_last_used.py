@@ -43,8 +43,10 @@ class LastUsedRecorder:
         pairs = [(k, datetime.fromtimestamp(t, UTC)) for k, t in batch.items()]
         try:
             await self.store.record_last_used(pairs)
-        except KeyguardError as exc:
-            logger.warning("could not write %d last-used times: %s", len(pairs), exc)
+        except Exception as exc:
+            # Kept for the next try whatever the failure: losing them, or the flushing task
+            # dying, would be worse than a retry.
+            logger.warning("could not write %d last-used times: %s", len(pairs), _describe(exc))
             for key_id, at in batch.items():  # keep the newest for the next try
                 if at > self.pending_times.get(key_id, 0.0):
                     self.pending_times[key_id] = at
@@ -65,3 +67,7 @@ class LastUsedRecorder:
                 await self._task
             self._task = None
         await self.flush()
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, KeyguardError) else type(exc).__name__

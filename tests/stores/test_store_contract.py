@@ -380,3 +380,15 @@ async def test_listeners_hear_of_committed_changes_with_the_digest(manager: KeyM
         (AuditEventType.REVOKED, digest),
         (AuditEventType.DELETED, digest),
     ]
+
+
+async def test_queries_take_plain_strings_for_their_enums(manager: KeyManager) -> None:
+    kept = await mint(manager, "kept")
+    await manager.revoke(await mint(manager, "gone"))
+    page = await manager.list(KeyQuery(status="active", sort="name", access="secret"))  # type: ignore[arg-type]
+    assert [r.id for r in page.items] == [kept]
+    events = await manager.audit(AuditQuery(event="api_key.revoked"))  # type: ignore[arg-type]
+    assert len(events.items) == 1
+    with pytest.raises(ValidationError) as caught:
+        KeyQuery(status="deleted")  # type: ignore[arg-type]
+    assert caught.value.issues[0].field == "status"

@@ -1,0 +1,183 @@
+"""Redis dies, Redis comes back: keys keep their answers, and the circuit breaker keeps a dead
+Redis from costing every request a round trip.
+
+Each test runs its own `redis-server` (killed with SIGKILL, restarted on the same port) and
+drives an in-process guard whose local TTL is short (0.2 s), so the local cache hides little.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from keyguard._settings import Settings
+
+from ._support import (
+    HOST,
+    PEPPER,
+    Load,
+    RedisServer,
+    TcpProxy,
+    entry_key,
+    says_valid,
+    wait_for,
+)
+from .conftest import MakeGuard
+
+LOCAL_TTL = 0.2
+
+
+def _settings(pg_database_url: str, redis_url: str, redis_prefix: str) -> Settings:
+    return Settings(
+        database_url=pg_database_url,
+        redis_url=redis_url,
+        pepper=PEPPER,
+        redis_prefix=redis_prefix,
+        local_cache_ttl=LOCAL_TTL,
+    )
+
+
+async def test_redis_killed_and_restarted(
+    redis_server: RedisServer,
+    pg_database_url: str,
+    redis_prefix: str,
+    make_guard: MakeGuard,
+    account: str,
+) -> None:
+    guarded = await make_guard(_settings(pg_database_url, redis_server.url, redis_prefix))
+    guard, verifier = guarded.guard, guarded.guard.verifier
+    valid = await guard.manager.create(
+        account=account, name="v", environment="live", access="secret"
+    )
+    revoked = await guard.manager.create(
+        account=account, name="r", environment="live", access="secret"
+    )
+    late = await guard.manager.create(
+        account=account, name="l", environment="live", access="secret"
+    )
+    await guard.manager.revoke(revoked.record.id)
+    valid_entry = entry_key(redis_prefix, guard.hasher.digest(valid.value))
+    revoked_entry = entry_key(redis_prefix, guard.hasher.digest(revoked.value))
+    late_entry = entry_key(redis_prefix, guard.hasher.digest(late.value))
+
+    async def in_redis(*entries: str) -> bool:
+        client = redis_server.client()
+        try:
+            return all([await client.exists(e) for e in entries])
+        finally:
+            await client.aclose()
+
+    keys = {"valid": valid.value, "revoked": revoked.value, "late": late.value}
+    async with Load(guarded, keys) as load:
+        await wait_for(lambda: in_redis(valid_entry), within=10, what="the entry in Redis")
+
+        redis_server.kill()
+        killed = time.monotonic()
+        await wait_for(
+            lambda: _true(verifier.breaker.is_open), within=10, what="the breaker to open"
+        )
+        # Open: until it half-opens (2 s after the failure that opened it), misses go straight
+        # to the store and Redis is not asked at all.
+        shared, store = verifier.shared_lookups, verifier.store_lookups
+        window_ends = min(verifier.breaker._open_until - 0.2, time.monotonic() + 1.0)
+        await asyncio.sleep(max(0.0, window_ends - time.monotonic()))
+        assert verifier.breaker.is_open
+        assert verifier.shared_lookups == shared, "Redis was asked while the breaker was open"
+        assert verifier.store_lookups >= store + 2, "no miss happened during the window"
+
+        # Revoked while Redis is down: refused at once here (the invalidation could not be
+        # published, which is logged; this process forgot the key all the same).
+        await guard.manager.revoke(late.record.id)
+        revoked_late = time.monotonic()
+        assert await guarded.status(late.value) == 401
+
+        redis_server.start()  # same port, empty: no persistence
+        restarted = time.monotonic()
+        shared = verifier.shared_lookups
+        await wait_for(
+            lambda: in_redis(valid_entry, revoked_entry, late_entry),
+            within=10,
+            what="the entries to be cached in Redis again",
+        )
+        assert verifier.shared_lookups > shared
+        assert not verifier.breaker.is_open
+        # Caching resumed: after a few local TTLs, misses are answered by Redis, not the store;
+        # except the key revoked during the outage, whose invalidation was redelivered: its
+        # tombstone sends lookups to the store (without filling) until it expires.
+        asked: list[bytes] = []
+        find = guard.store.find_by_digest
+
+        async def counted(digest: bytes) -> object:
+            asked.append(digest)
+            return await find(digest)
+
+        shared = verifier.shared_lookups
+        guard.store.find_by_digest = counted
+        await asyncio.sleep(4 * LOCAL_TTL)
+        guard.store.find_by_digest = find
+        assert set(asked) <= {guard.hasher.digest(late.value)}, "the store was still asked"
+        assert verifier.shared_lookups > shared
+
+    assert load.statuses("valid") == {200}
+    assert load.statuses("revoked") == {401}
+    assert load.statuses("late") <= {200, 401}
+    assert load.statuses("late", sent_after=revoked_late) == {401}
+    sent_during_outage = [t for t, _ in load.answers["valid"] if killed < t < restarted]
+    assert len(sent_during_outage) >= 10, "too little traffic while Redis was down"
+
+
+async def test_a_revocation_redis_missed_is_not_undone_when_redis_returns(
+    redis_server: RedisServer,
+    pg_database_url: str,
+    redis_prefix: str,
+    make_guard: MakeGuard,
+    account: str,
+) -> None:
+    """Redis unreachable (a partition, not a restart: it keeps its data) while a key is
+    revoked. When Redis is reachable again it still holds the key's entry as valid; the
+    revoking process must not take that stale entry back."""
+    proxy = TcpProxy(HOST, redis_server.port)
+    await proxy.start()
+    try:
+        url = f"redis://{HOST}:{proxy.port}/0"
+        guarded = await make_guard(_settings(pg_database_url, url, redis_prefix))
+        guard = guarded.guard
+        key = await guard.manager.create(
+            account=account, name="p", environment="test", access="secret"
+        )
+        assert await guarded.status(key.value) == 200  # cached in Redis, valid
+        entry = entry_key(redis_prefix, guard.hasher.digest(key.value))
+        client = redis_server.client()
+        try:
+            assert says_valid(await client.get(entry))
+
+            await proxy.stop()  # Redis is up, but this process cannot reach it
+            await guard.manager.revoke(key.record.id)  # logged: the invalidation was not sent
+            assert await guarded.status(key.value) == 401
+            await proxy.start()  # reachable again, stale entry and all
+            assert says_valid(await client.get(entry))  # what every other process would read
+
+            # Several local TTLs with the breaker closed, so the shared cache is asked again.
+            answers = []
+            breaker = guard.verifier.breaker
+            until = time.monotonic() + 5 * LOCAL_TTL
+            while time.monotonic() < until:
+                answers.append(await guarded.status(key.value))
+                if breaker.is_open:
+                    until = max(until, time.monotonic() + 5 * LOCAL_TTL)
+                await asyncio.sleep(0.02)
+            assert set(answers) == {401}, f"the revoked key was accepted again: {answers}"
+            # And the invalidation Redis missed is delivered once it answers: other processes
+            # stop reading the stale entry too.
+            deadline = time.monotonic() + 5
+            while says_valid(await client.get(entry)):
+                assert time.monotonic() < deadline, "the missed invalidation was never delivered"
+                await asyncio.sleep(0.05)
+        finally:
+            await client.aclose()
+    finally:
+        await proxy.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
