@@ -38,7 +38,7 @@ from keyguard.core import (
 )
 from keyguard.ports import KeyStore
 from keyguard.services import KeyChange, KeyManager
-from keyguard.web import APIKeyMiddleware
+from keyguard.web import APIKeyMiddleware, ManagementAPI, management_routes
 
 from ._guard import KeyGuard
 from ._settings import Settings
@@ -71,6 +71,7 @@ __all__ = [
     "KeyStatus",
     "KeyStore",
     "KeyguardError",
+    "ManagementAPI",
     "NotFoundError",
     "Page",
     "ParsedKey",
@@ -81,5 +82,6 @@ __all__ = [
     "StoreUnavailableError",
     "ValidationError",
     "__version__",
+    "management_routes",
     "store_from_url",
 ]

@@ -73,6 +73,7 @@ def test_the_public_api_is_pinned() -> None:
             "KeyStatus",
             "KeyStore",
             "KeyguardError",
+            "ManagementAPI",
             "NotFoundError",
             "Page",
             "ParsedKey",
@@ -83,6 +84,7 @@ def test_the_public_api_is_pinned() -> None:
             "StoreUnavailableError",
             "ValidationError",
             "__version__",
+            "management_routes",
             "store_from_url",
         ]
     )

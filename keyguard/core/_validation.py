@@ -73,9 +73,32 @@ def validate_metadata(metadata: object) -> Mapping[str, Any]:
     if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
         raise ValidationError.single("metadata", "must be a JSON object")
     try:
-        size = len(json.dumps(metadata, separators=(",", ":")).encode())
-    except (TypeError, ValueError):
+        size = len(json.dumps(metadata, separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError, RecursionError):
         raise ValidationError.single("metadata", "must be plain JSON") from None
     if size > MAX_METADATA_BYTES:
         raise ValidationError.single("metadata", f"must be at most {MAX_METADATA_BYTES} bytes")
+    if _unstorable(metadata):
+        # PostgreSQL's jsonb refuses both, so every store refuses them alike.
+        raise ValidationError.single(
+            "metadata", "must not contain NUL characters or unpaired surrogates"
+        )
     return metadata
+
+
+def _unstorable(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or (not value.isascii() and not _encodes(value))
+    if isinstance(value, Mapping):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

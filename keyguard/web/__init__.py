@@ -1,6 +1,8 @@
 """Layer 5, the web edge: the ASGI middleware, Starlette user shapes, management routes."""
 
 from ._json import error_response, request_id, success_response
+from ._management_openapi import management_openapi
+from ._management_routes import ManagementAPI, management_routes
 from ._middleware import APIKeyMiddleware, client_address
 from ._refusals import Refusal
 from ._responses import POLICY_VIOLATION, Rejection
@@ -10,11 +12,14 @@ __all__ = [
     "POLICY_VIOLATION",
     "APIKeyMiddleware",
     "APIKeyUser",
+    "ManagementAPI",
     "Refusal",
     "Rejection",
     "client_address",
     "credentials_for",
     "error_response",
+    "management_openapi",
+    "management_routes",
     "request_id",
     "scopes_for",
     "success_response",

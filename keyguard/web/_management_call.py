@@ -1,0 +1,85 @@
+"""One management request as the handlers see it: who calls, for which account, and what the
+caller may reach.
+
+Reach: every call stays in the caller's account, and a key manages keys of its own environment
+only, except a `live` key, which manages every environment of its account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keyguard.core import ForbiddenError, KeyRecord, NotFoundError
+from keyguard.services import KeyManager
+
+from ._json import success_response
+from ._management_fields import KEY_ID
+
+__all__ = ["MANAGES_EVERY_ENVIRONMENT", "Call", "Services"]
+
+MANAGES_EVERY_ENVIRONMENT = "live"
+# Management answers carry key metadata, and once a key value: no cache may keep them.
+_NO_STORE = {"cache-control": "no-store"}
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    manager: KeyManager
+    environments: tuple[str, ...]
+    keys_path: str  # where the routes serve the keys, e.g. /v1/account/api-keys
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    request: Request
+    request_id: str
+    caller: KeyRecord
+    services: Services
+
+    @property
+    def account(self) -> str:
+        return self.caller.account
+
+    @property
+    def manager(self) -> KeyManager:
+        return self.services.manager
+
+    @property
+    def audit(self) -> dict[str, Any]:
+        """What the audit log records of who did it: the caller's key, this request."""
+        return {"actor": self.caller.id, "request_id": self.request_id}
+
+    def ok(
+        self,
+        data: Any,
+        *,
+        status: int = 200,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        extra = {**_NO_STORE, **(headers or {})}
+        return success_response(data, self.request_id, status=status, meta=meta, headers=extra)
+
+    def location(self, key_id: str) -> dict[str, str]:
+        root = self.request.scope.get("root_path", "")
+        return {"location": f"{root}{self.services.keys_path}/{key_id}"}
+
+    def check_reach(self, environment: str) -> None:
+        mine = self.caller.environment
+        if mine != MANAGES_EVERY_ENVIRONMENT and environment != mine:
+            raise ForbiddenError(f"A {mine} key manages {mine} keys only.")
+
+    async def key(self) -> KeyRecord:
+        """The key the path names. Another account's key is "not found" exactly as an unknown
+        one is, so ids cannot be probed; one of another environment is forbidden."""
+        key_id = self.request.path_params["id"]
+        if not KEY_ID.fullmatch(key_id):
+            raise NotFoundError(f"no API key with id {key_id!r}")
+        record = await self.manager.get(key_id, account=self.account)
+        self.check_reach(record.environment)
+        return record

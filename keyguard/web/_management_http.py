@@ -1,0 +1,127 @@
+"""The plumbing under each management route: method dispatch, who the caller is, and turning
+every outcome (including failures) into the envelope.
+
+Each path is one ASGI app that receives every method, so that an unsupported method is a 405 in
+the envelope rather than Starlette's plain-text answer, wherever the routes are mounted.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from keyguard.core import (
+    FORBIDDEN_MESSAGE,
+    MISSING_KEY_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    Access,
+    ErrorCode,
+    KeyguardError,
+    KeyRecord,
+    ValidationError,
+    www_authenticate,
+)
+
+from ._json import error_response, request_id
+from ._management_body import MAX_BODY_BYTES, BodyTooLarge
+from ._management_call import Call, Services
+
+__all__ = ["Endpoint", "Handler", "NotFound", "Resource", "secret_only"]
+
+logger = logging.getLogger(__name__)
+Endpoint = Callable[[Request, str], Awaitable[Response]]  # (request, request id)
+Handler = Callable[[Call], Awaitable[Response]]
+_INTERNAL_MESSAGE = "Something went wrong on our side. Try again, or quote the request id."
+
+
+class Resource:
+    """One path: its endpoints by method, each answered in the envelope whatever happens."""
+
+    def __init__(self, path: str, endpoints: Mapping[str, Endpoint]) -> None:
+        self.path = path  # the template, for logs: a concrete path may hold anything
+        self.endpoints = dict(endpoints)
+        methods = {*endpoints, "HEAD"} if "GET" in endpoints else set(endpoints)
+        self.allow = ", ".join(sorted(methods))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        rid = request_id(scope)
+        method = "GET" if request.method == "HEAD" else request.method
+        endpoint = self.endpoints.get(method)
+        if endpoint is None:
+            response = self._not_allowed(request.method, rid)
+        else:
+            response = await self._answer(endpoint, request, rid)
+        await response(scope, receive, send)
+
+    def _not_allowed(self, method: str, rid: str) -> Response:
+        message = f"{method} is not allowed here; allowed: {self.allow}"
+        headers = {"allow": self.allow}
+        return error_response(
+            ErrorCode.METHOD_NOT_ALLOWED, message, rid, status=405, headers=headers
+        )
+
+    async def _answer(self, endpoint: Endpoint, request: Request, rid: str) -> Response:
+        try:
+            return await endpoint(request, rid)
+        except BodyTooLarge:
+            message = f"The request body is over {MAX_BODY_BYTES // 1024} KiB."
+            return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message, rid, status=413)
+        except KeyguardError as exc:
+            return _error(exc, rid)
+        except Exception as exc:
+            # Only the type and the code path: a message may quote a value that was sent.
+            trace = "".join(traceback.format_tb(exc.__traceback__))
+            logger.error(
+                "%s %s failed: %s\n%s", request.method, self.path, type(exc).__name__, trace
+            )
+            return error_response(ErrorCode.INTERNAL_ERROR, _INTERNAL_MESSAGE, rid, status=500)
+
+
+def _error(exc: KeyguardError, rid: str) -> Response:
+    if exc.status == 503:  # the store is down: say so, but not how
+        message = UNAVAILABLE_MESSAGE
+        return error_response(exc.code, message, rid, status=503, headers={"retry-after": "5"})
+    details = None
+    if isinstance(exc, ValidationError):
+        details = [{"field": i.field, "message": i.message} for i in exc.issues]
+    return error_response(exc.code, exc.message, rid, status=exc.status, details=details)
+
+
+class NotFound:
+    """Whatever is under the prefix but not a route: a 404 in the envelope, any method."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = "There is no such route."
+        response = error_response(ErrorCode.NOT_FOUND, message, request_id(scope), status=404)
+        await response(scope, receive, send)
+
+
+def secret_only(services: Services, handler: Handler) -> Endpoint:
+    """Only a secret key may manage keys. The middleware's policy already refuses publishable
+    keys here by default; this holds even where the routes sit behind another policy."""
+
+    async def endpoint(request: Request, rid: str) -> Response:
+        caller = _caller(request.scope)
+        if caller is None:  # mounted with no middleware in front: never run keyless
+            challenge = www_authenticate("api", key_sent=False).decode()
+            headers = {"www-authenticate": challenge}
+            code = ErrorCode.INVALID_API_KEY
+            return error_response(code, MISSING_KEY_MESSAGE, rid, status=401, headers=headers)
+        if caller.access is not Access.SECRET:
+            return error_response(ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, rid, status=403)
+        return await handler(Call(request, rid, caller, services))
+
+    return endpoint
+
+
+def _caller(scope: Scope) -> KeyRecord | None:
+    state: Any = scope.get("state") or {}
+    caller = state.get("api_key")
+    return caller if isinstance(caller, KeyRecord) else None

@@ -1,0 +1,74 @@
+"""What the management API shows of keys and audit events.
+
+A list row is metadata only: enough to tell keys apart in a dashboard or a log, nothing more.
+The single-key view adds what the caller itself gave or caused (`metadata`, `replacedBy`). No
+view ever carries a value except `created_view`, once; none carries the account (the caller's
+own, so it tells them nothing) or the owner (another system's user id, not this API's business).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from keyguard.core import AuditEvent, CreatedKey, KeyRecord, format_time
+
+__all__ = ["SUMMARY_FIELDS", "audit_view", "created_view", "detail_view", "summary_view"]
+
+SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "prefix",
+    "last4",
+    "environment",
+    "access",
+    "status",
+    "createdAt",
+    "lastUsedAt",
+    "revokedAt",
+    "expiresAt",
+)
+
+
+def summary_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "prefix": record.prefix,
+        "last4": record.last4,
+        "environment": record.environment,
+        "access": record.access.value,
+        "status": record.status(now).value,
+        "createdAt": format_time(record.created_at),
+        "lastUsedAt": _time(record.last_used_at),
+        "revokedAt": _time(record.revoked_at),
+        "expiresAt": _time(record.expires_at),
+    }
+
+
+def detail_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
+    return {
+        **summary_view(record, now),
+        "replacedBy": record.replaced_by,
+        "metadata": dict(record.metadata),
+    }
+
+
+def created_view(created: CreatedKey, now: datetime) -> dict[str, Any]:
+    return {**detail_view(created.record, now), "value": created.value}
+
+
+def audit_view(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "event": event.event.value,
+        "keyId": event.key_id,
+        "actor": event.actor,
+        "requestId": event.request_id,
+        "occurredAt": format_time(event.occurred_at),
+        "data": dict(event.data),
+    }
+
+
+def _time(at: datetime | None) -> str | None:
+    return None if at is None else format_time(at)
