@@ -1,13 +1,12 @@
-"""`keyguard demo`: the storefront behind keyguard, on the embedded SQLite store by default."""
+"""`keyguard demo`: the storefront behind keyguard, on the embedded SQLite store by default,
+with the management API mounted."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-
-from starlette.routing import BaseRoute
 
 from keyguard.demo import demo_banner, ensure_demo_keys, serve
+from keyguard.web import management_routes
 
 from ._app import App
 
@@ -20,16 +19,7 @@ async def demo(app: App, args: argparse.Namespace) -> None:
     # The banner is the one place the demo's new values are shown: stdout, like `keys create`.
     app.out.line(demo_banner(keys, f"http://{args.host}:{args.port}"))
     try:
-        await serve(guard, host=args.host, port=args.port, management_routes=_management(app))
+        routes = management_routes(guard)
+        await serve(guard, host=args.host, port=args.port, management_routes=routes)
     finally:
         await guard.stop()
-
-
-def _management(app: App) -> list[BaseRoute]:
-    """The management API's routes, when this build of keyguard has them."""
-    try:
-        web = importlib.import_module("keyguard.web")
-    except ImportError:  # pragma: no cover - keyguard.web is always there
-        return []
-    routes = getattr(web, "management_routes", None)
-    return [] if routes is None else list(routes(app.guard))
