@@ -12,13 +12,14 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from keyguard import KeyHasher, KeyManager, PostgresKeyStore, SQLiteKeyStore
+from keyguard import KeyGuard, KeyHasher, KeyManager, PostgresKeyStore, Settings, SQLiteKeyStore
 from keyguard.ports import KeyStore
 
 KEY_SHAPE = re.compile(r"[sp]k_[a-z]+_[0-9A-Za-z]{38}")
@@ -99,6 +100,15 @@ def store(request: pytest.FixtureRequest) -> KeyStore:
     """Each store adapter in turn: the contract suite runs against both."""
     fixture = "sqlite_store" if request.param == "sqlite" else "pg_store"
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
+    """A started guard on a SQLite file of its own (directories may override it)."""
+    guard = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper="p"))
+    await guard.start()
+    yield guard
+    await guard.stop()
 
 
 @pytest.fixture

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from keyguard import KeyGuard, Settings
+from keyguard import KeyGuard
 from keyguard.demo import create_app
 
 from ._support import Keys, mint_all
-
-
-@pytest.fixture
-async def guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
-    guard = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper="p"))
-    await guard.start()
-    yield guard
-    await guard.stop()
 
 
 @pytest.fixture

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from keyguard import APIKeyMiddleware, KeyGuard, Settings
+from keyguard import APIKeyMiddleware, KeyGuard
 
 from ._support import PUBLIC, PUBLISHABLE, MakeClient, build_app
-
-
-@pytest.fixture
-async def guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
-    guard = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper="p"))
-    await guard.start()
-    yield guard
-    await guard.stop()
 
 
 @pytest.fixture

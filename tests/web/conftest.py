@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
 from keyguard.web import APIKeyMiddleware
 
 
@@ -50,14 +48,6 @@ def storefront() -> Starlette:
             WebSocketRoute("/v1/socket", echo_socket),
         ]
     )
-
-
-@pytest.fixture
-async def guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
-    guard = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper="p"))
-    await guard.start()
-    yield guard
-    await guard.stop()
 
 
 MakeClient = Callable[..., httpx.AsyncClient]
