@@ -62,7 +62,7 @@ from ._records import (
     Page,
     freeze_mapping,
 )
-from ._times import format_time, parse_time, utcnow
+from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
     MAX_METADATA_BYTES,
     MAX_NAME_LENGTH,
@@ -130,6 +130,7 @@ __all__ = [
     "freeze_mapping",
     "id_time_ms",
     "new_id",
+    "now_text",
     "parse_access",
     "parse_duration",
     "parse_time",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
-__all__ = ["format_time", "parse_time", "utcnow"]
+__all__ = ["format_time", "now_text", "parse_time", "utcnow"]
+
+_second = -1
+_second_text = ""
 
 
 def utcnow() -> datetime:
@@ -21,3 +25,14 @@ def parse_time(text: str) -> datetime:
     """Parse ISO 8601; a time without an offset is taken as UTC. Raises ValueError."""
     at = datetime.fromisoformat(text)
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def now_text() -> str:
+    """`format_time(utcnow())`, cheaply: the text up to the second is made once a second."""
+    global _second, _second_text
+    now = time.time()
+    second = int(now)
+    if second != _second:
+        _second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = second
+    return f"{_second_text}.{int((now - second) * 1000):03d}Z"

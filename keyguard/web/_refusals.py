@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from keyguard.core import (
@@ -12,6 +13,9 @@ from keyguard.core import (
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
     ErrorCode,
+    error_body,
+    format_time,
+    now_text,
     www_authenticate,
 )
 
@@ -20,6 +24,7 @@ from ._responses import Rejection
 __all__ = ["Refusal", "Refusals"]
 
 Header = tuple[bytes, bytes]
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Refusal(enum.Enum):
@@ -35,6 +40,15 @@ class _Template(NamedTuple):
     code: ErrorCode
     message: str
     headers: tuple[Header, ...]
+
+    @property
+    def body_parts(self) -> tuple[bytes, bytes, bytes]:
+        """The envelope around its request id and timestamp, which are all that vary.
+        Both are made of `[A-Za-z0-9._:-]` and digits: they need no JSON escaping."""
+        marker = error_body(self.code, self.message, "@@request-id@@", at=_EPOCH)
+        head, _, rest = marker.partition(b"@@request-id@@")
+        middle, _, tail = rest.partition(format_time(_EPOCH).encode())
+        return head, middle, tail
 
 
 class Refusals:
@@ -58,10 +72,13 @@ class Refusals:
                 503, ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, ((b"retry-after", b"5"),)
             ),
         }
+        self._bodies = {refusal: t.body_parts for refusal, t in self._templates.items()}
 
     def make(self, refusal: Refusal, request_id: str, retry_after: float = 0.0) -> Rejection:
         t = self._templates[refusal]
         headers = t.headers
         if retry_after:
             headers = (*headers, (b"retry-after", b"%d" % max(1, int(retry_after))))
-        return Rejection(t.status, t.code, t.message, request_id, headers)
+        head, middle, tail = self._bodies[refusal]
+        body = b"".join((head, request_id.encode(), middle, now_text().encode(), tail))
+        return Rejection(t.status, t.code, request_id, body, headers)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from starlette.types import Receive, Scope, Send
 
-from keyguard.core import ErrorCode, error_body
+from keyguard.core import ErrorCode
 
 __all__ = ["POLICY_VIOLATION", "Rejection"]
 
@@ -23,12 +23,12 @@ _NO_STORE = (b"cache-control", b"no-store")
 class Rejection(NamedTuple):
     status: int
     code: ErrorCode
-    message: str
     request_id: str
+    body: bytes  # the envelope, ready to send
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = error_body(self.code, self.message, self.request_id)
+        body = self.body
         headers = [
             _JSON,
             _NO_STORE,

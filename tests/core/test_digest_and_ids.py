@@ -33,3 +33,37 @@ def test_ids_are_prefixed_unique_and_sorted_by_creation() -> None:
     assert len(set(ids)) == len(ids)
     assert ids == sorted(ids)
     assert all(i.startswith("key_") and len(i) == 30 for i in ids)
+
+
+def _reference_ulid(ms: int, random: int) -> str:
+    n, chars = (ms << 80) | random, []
+    for _ in range(26):
+        n, r = divmod(n, 32)
+        chars.append("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[r])
+    return "".join(reversed(chars))
+
+
+def test_ids_are_standard_ulids_that_carry_their_time() -> None:
+    import time
+
+    from keyguard.core import id_time_ms
+    from keyguard.core._ids import _encode
+
+    before = time.time_ns() // 1_000_000
+    made = new_id("req_")
+    after = time.time_ns() // 1_000_000
+    assert before <= id_time_ms(made) <= after
+    for ms, random in ((0, 0), (2**48 - 1, 2**80 - 1), (1_763_800_000_000, 123456789)):
+        assert _encode(ms, 5) + _encode(random, 8) == _reference_ulid(ms, random)
+
+
+def test_ids_stay_ordered_across_the_low_counter_carrying(monkeypatch: object) -> None:
+    from keyguard.core import _ids
+
+    made = []
+    for _ in range(3):
+        _ids._low = _ids._LOW_MASK - 1  # force carries into the high random bits
+        made.extend(new_id("x_") for _ in range(3))
+    within_a_ms = [m for m in made if m[2:12] == made[0][2:12]]
+    assert within_a_ms == sorted(within_a_ms)
+    assert len(set(made)) == len(made)
