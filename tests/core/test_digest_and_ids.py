@@ -57,10 +57,10 @@ def test_ids_are_standard_ulids_that_carry_their_time() -> None:
         assert _encode(ms, 5) + _encode(random, 8) == _reference_ulid(ms, random)
 
 
-def test_ids_stay_ordered_across_the_low_counter_carrying(monkeypatch: object) -> None:
+def test_ids_stay_ordered_across_the_low_counter_carrying() -> None:
     from keyguard.core import _ids
 
-    made = []
+    made: list[str] = []
     for _ in range(3):
         _ids._low = _ids._LOW_MASK - 1  # force carries into the high random bits
         made.extend(new_id("x_") for _ in range(3))
