@@ -45,6 +45,10 @@ _FINAL_CONNECT_ERRORS = (
 _MIGRATION_LOCK = 0x6B6579677561  # "keygua": serializes concurrent `keyguard migrate` runs
 
 
+async def _no_reset(conn: Any) -> None:
+    return None
+
+
 def mask_url(url: str) -> str:
     """The URL with its password replaced by `***`, for logs and reprs."""
     parts = urlsplit(url)
@@ -85,6 +89,10 @@ class PostgresKeyStore(SqlKeyStore):
             "statement_cache_size": statement_cache_size,
             "command_timeout": command_timeout,
             "timeout": connect_timeout,
+            # asyncpg's default reset is a second round trip on every release (unlisten, unlock,
+            # RESET ALL). keyguard sets no session state, takes only transaction-scoped locks,
+            # and asyncpg still rolls back an open transaction on release.
+            "reset": _no_reset,
         }
         self._connect_attempts = connect_attempts
         self._pool: Any = None

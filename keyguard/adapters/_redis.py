@@ -78,8 +78,10 @@ class RedisKeyCache:
         return f"{self.prefix}{_ENTRY}{digest.hex()}"
 
     async def get(self, digest: bytes) -> KeyRecord | CacheMiss | None:
-        async with _redis_errors():
+        try:  # not `_redis_errors()`: this is every miss's path, and a plain try costs less
             raw = await self.client.get(self._key(digest))
+        except (RedisError, OSError) as exc:
+            raise CacheUnavailableError(f"Redis failed: {type(exc).__name__}") from None
         if raw is None:
             return CacheMiss.ABSENT
         if raw == _TOMBSTONE:

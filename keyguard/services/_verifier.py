@@ -98,16 +98,17 @@ class KeyVerifier:
         return record
 
     def check_cached(self, token: str) -> KeyRecord | Verdict | Miss:
-        """Everything that needs no I/O: digest, local cache, and on a miss format and checksum.
+        """Everything that needs no I/O: format and checksum, digest, local cache.
 
-        A hit skips the format check: a digest that matches a stored key's proves the token is
-        that key. Garbage never gets into the cache, so it always meets the check before I/O.
+        (The middleware's cache-first path, `cached`, skips the format check: a digest that
+        matches a stored key's proves the token is that key.)
         """
+        if not self.key_format.is_well_formed(token):
+            # Garbage is never cached, so this answer needs neither the digest nor the cache.
+            return Verdict.INVALID
         digest = self.hasher.digest(token)
         entry = self.local.get(digest)
         if entry is None:
-            if not self.key_format.is_well_formed(token):
-                return Verdict.INVALID
             return Miss(digest)
         return self._judge(entry)
 
@@ -172,7 +173,8 @@ class KeyVerifier:
             return CacheMiss.INVALIDATED  # go to the store, and do not fill
         try:
             self.shared_lookups += 1
-            found = await asyncio.wait_for(self.shared.get(digest), self.shared_timeout)
+            async with asyncio.timeout(self.shared_timeout):  # no Task per call, as wait_for
+                found = await self.shared.get(digest)
         except _SHARED_ERRORS as exc:
             self._shared_failed(exc)
             return CacheMiss.INVALIDATED
@@ -182,7 +184,8 @@ class KeyVerifier:
     async def _to_shared(self, digest: bytes, record: KeyRecord | None) -> None:
         assert self.shared is not None
         try:
-            await asyncio.wait_for(self.shared.put(digest, record), self.shared_timeout)
+            async with asyncio.timeout(self.shared_timeout):
+                await self.shared.put(digest, record)
         except _SHARED_ERRORS as exc:
             self._shared_failed(exc)
 
