@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 _SHARED_ERRORS = (CacheUnavailableError, TimeoutError, ValueError, KeyError, TypeError)
 
 
+_RETRY = object()  # a cancelled load's answer to its waiters: load again yourselves
+
+
 class Verdict(enum.Enum):
     INVALID = "invalid"  # malformed, unknown, revoked or expired: 401
     UNAVAILABLE = "unavailable"  # the stores cannot say: 503, never 200
@@ -77,7 +80,7 @@ class KeyVerifier:
         self._epoch = 0
         self._entries = self.local.entries
         self._last_used_times = None if last_used is None else last_used.pending_times
-        self._fills: dict[bytes, asyncio.Task[KeyRecord | Verdict | None]] = {}
+        self._fills: dict[bytes, asyncio.Future[object]] = {}
 
     def cached(self, digest: bytes) -> KeyRecord | None:
         """The hot path: a usable key in the local cache under `digest`, or None for anything
@@ -128,20 +131,34 @@ class KeyVerifier:
         return record
 
     async def fill(self, digest: bytes) -> KeyRecord | Verdict:
-        task = self._fills.get(digest)
-        if task is None:
-            task = asyncio.ensure_future(self._load(digest))
-            self._fills[digest] = task
-            task.add_done_callback(lambda done: self._fill_done(digest, done))
-        # Shielded: a client that hangs up must not cancel the fill others are waiting on.
-        found = await asyncio.shield(task)
+        """Find out about a digest the local cache does not hold: one load per digest at a time.
+
+        The first caller loads inline (no Task: this is every miss's path); callers that come
+        while it runs wait on its Future, shielded so that a waiter that hangs up cannot cancel
+        it. If the loader itself is cancelled, its waiters start over rather than fail.
+        """
+        while (pending := self._fills.get(digest)) is not None:
+            found = await asyncio.shield(pending)
+            if found is not _RETRY:
+                return self._verdict(found)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._fills[digest] = future
+        try:
+            found = await self._load(digest)
+        except BaseException:
+            future.set_result(_RETRY)
+            raise
+        else:
+            future.set_result(found)
+        finally:
+            if self._fills.get(digest) is future:  # not replaced after a `forget`
+                del self._fills[digest]
+        return self._verdict(found)
+
+    def _verdict(self, found: object) -> KeyRecord | Verdict:
         if isinstance(found, Verdict):
             return found
-        return self._judge(CachedLookup.of(found, 0.0))
-
-    def _fill_done(self, digest: bytes, task: asyncio.Task[KeyRecord | Verdict | None]) -> None:
-        if self._fills.get(digest) is task:  # not replaced after a `forget`
-            del self._fills[digest]
+        return self._judge(CachedLookup.of(found, 0.0))  # type: ignore[arg-type]
 
     async def _load(self, digest: bytes) -> KeyRecord | Verdict | None:
         epoch = self._epoch

@@ -183,7 +183,8 @@ class APIKeyMiddleware:
     ) -> None:
         request_id = sane_request_id(_header(scope, b"x-request-id")) or new_id("req_")
         rejection = self.refusals.make(refusal, request_id, wait)
-        logger.debug("refused %s: %d %s", scope["path"], rejection.status, rejection.code)
+        # Not the path: the client chose it, and a key pasted into a URL must not reach the log.
+        logger.debug("refused a request: %d %s", rejection.status, rejection.code)
         if self.on_error is not None:
             outcome = self.on_error(scope, rejection)
             if outcome is not None:

@@ -429,3 +429,15 @@ async def test_a_warm_key_revoked_in_this_process_is_refused_at_once(
     assert (await client.get("/v1/me", headers=bearer(created.value))).status_code == 200
     await guard.manager.revoke(created.record.id)
     assert (await client.get("/v1/me", headers=bearer(created.value))).status_code == 401
+
+
+async def test_a_key_pasted_into_the_path_never_reaches_our_log(
+    guard: KeyGuard, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = await mint(guard)
+    caplog.set_level("DEBUG")
+    response = await client.get(f"/v1/me/{key}")
+    assert response.status_code == 401
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("keyguard")]
+    assert ours  # the refusal was logged
+    assert not any(key in line for line in ours)
