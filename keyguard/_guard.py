@@ -34,7 +34,9 @@ class KeyGuard:
         shared_cache: SharedCache | None = None,
     ) -> None:
         self.settings = s = settings or Settings.from_env()
-        self.store = store or store_from_url(s.database_url)
+        self.store = store or store_from_url(
+            s.database_url, statement_cache_size=s.statement_cache_size
+        )
         self.shared_cache = shared_cache or _redis_cache(s)
         self.key_format = KeyFormat(s.environments)
         self.hasher = KeyHasher(s.pepper)

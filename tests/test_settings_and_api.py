@@ -90,3 +90,12 @@ def test_the_public_api_is_pinned() -> None:
     )
     for name in keyguard.__all__:
         assert getattr(keyguard, name) is not None
+
+
+def test_the_statement_cache_setting_reaches_the_postgres_pool() -> None:
+    from keyguard import KeyGuard, PostgresKeyStore
+
+    guard = KeyGuard(Settings(database_url="postgresql://u@h/db", statement_cache_size=0))
+    assert isinstance(guard.store, PostgresKeyStore)
+    assert guard.store._pool_options["statement_cache_size"] == 0
+    assert KeyGuard(Settings(database_url="sqlite://")).store is not None  # ignored there

@@ -13,11 +13,16 @@ __all__ = ["DEFAULT_DATABASE_URL", "store_from_url"]
 DEFAULT_DATABASE_URL = "sqlite:///keyguard.db"
 
 
-def store_from_url(url: str, **options: Any) -> SQLiteKeyStore | PostgresKeyStore:
+def store_from_url(
+    url: str, *, statement_cache_size: int | None = None, **options: Any
+) -> SQLiteKeyStore | PostgresKeyStore:
+    """The adapter for `url`; `statement_cache_size` applies to PostgreSQL only."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         return SQLiteKeyStore.from_url(url, **options)
     if scheme in {"postgres", "postgresql"}:
+        if statement_cache_size is not None:
+            options["statement_cache_size"] = statement_cache_size
         return PostgresKeyStore.from_url(url, **options)
     raise ValueError(
         f"unsupported database URL {mask_url(url)!r}: use sqlite:///path.db or postgresql://..."
