@@ -44,6 +44,7 @@ class KeyGuard:
         self.verifier = KeyVerifier(
             self.store,
             hasher=self.hasher,
+            previous_hashers=[KeyHasher(p) for p in s.previous_peppers],
             key_format=self.key_format,
             local_cache=LocalCache(ttl=s.local_cache_ttl, max_entries=s.local_cache_size),
             shared_cache=self.shared_cache,

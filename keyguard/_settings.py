@@ -20,6 +20,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     pepper: str | None = None
+    # Peppers being retired, newest first: keys minted under them keep working and move to the
+    # current pepper on first use. None (`plain` in the environment) is "no pepper".
+    previous_peppers: tuple[str | None, ...] = ()
     environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
     local_cache_ttl: float = 1.0  # bounds how long a change elsewhere can go unseen here
     local_cache_size: int = 10_000
@@ -47,12 +50,15 @@ class Settings:
         shown["database_url"] = mask_url(self.database_url)
         shown["redis_url"] = self.redis_url and mask_url(self.redis_url)
         shown["pepper"] = "***" if self.pepper else None
+        shown["previous_peppers"] = tuple("***" if p else None for p in self.previous_peppers)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:
     if name == "environments":
         return tuple(e.strip() for e in raw.split(",") if e.strip())
+    if name == "previous_peppers":
+        return tuple(None if p == "plain" else p for p in raw.split(",") if p)
     if isinstance(default, bool):
         return raw.lower() in {"1", "true", "yes", "on"}
     try:

@@ -118,6 +118,17 @@ class SqlKeyStore(abc.ABC):
             rows = await runner.fetch(sql, digest)
         return self.key_from_row(rows[0]) if rows else None
 
+    async def rehash(
+        self, key_id: str, old_digest: bytes, new_digest: bytes, hash_version: str
+    ) -> bool:
+        sql = (
+            "UPDATE keyguard_keys SET digest = $1, hash_version = $2"
+            " WHERE id = $3 AND digest = $4 RETURNING id"
+        )
+        async with self._reader() as runner:
+            rows = await runner.fetch(sql, new_digest, hash_version, key_id, old_digest)
+        return bool(rows)
+
     async def get_key(self, key_id: str, account: str | None = None) -> KeyRecord | None:
         p = _Params()
         sql = f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE id = {p(key_id)}"

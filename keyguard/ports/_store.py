@@ -69,5 +69,10 @@ class KeyStore(Protocol):
 
     async def list_audit(self, query: AuditQuery) -> Page[AuditEvent]: ...
 
+    async def rehash(
+        self, key_id: str, old_digest: bytes, new_digest: bytes, hash_version: str
+    ) -> bool:
+        """Store a key under a new digest (a new pepper), if it is still under `old_digest`."""
+
     async def record_last_used(self, batch: Sequence[tuple[str, datetime]]) -> None:
         """Apply (key id, time) pairs in one statement; a time never moves backwards."""

@@ -13,6 +13,7 @@ import asyncio
 import enum
 import logging
 import time
+from collections.abc import Sequence
 from time import monotonic
 from typing import NamedTuple
 
@@ -46,9 +47,10 @@ class Verdict(enum.Enum):
 
 
 class Miss(NamedTuple):
-    """Not in the local cache: `fill(digest)` finds out."""
+    """Not in the local cache: `fill(digest, token)` finds out."""
 
     digest: bytes
+    token: str  # for digests under previous peppers; dropped with the request
 
 
 class KeyVerifier:
@@ -57,6 +59,7 @@ class KeyVerifier:
         store: KeyStore,
         *,
         hasher: KeyHasher,
+        previous_hashers: Sequence[KeyHasher] = (),
         key_format: KeyFormat | None = None,
         local_cache: LocalCache | None = None,
         shared_cache: SharedCache | None = None,
@@ -66,6 +69,7 @@ class KeyVerifier:
     ) -> None:
         self.store = store
         self.hasher = hasher
+        self.previous_hashers = tuple(previous_hashers)  # peppers being retired, newest first
         self.key_format = key_format or KeyFormat()
         # Not `or`: an empty LocalCache is falsy (it has __len__).
         self.local = local_cache if local_cache is not None else LocalCache()
@@ -112,13 +116,13 @@ class KeyVerifier:
         digest = self.hasher.digest(token)
         entry = self.local.get(digest)
         if entry is None:
-            return Miss(digest)
+            return Miss(digest, token)
         return self._judge(entry)
 
     async def verify(self, token: str) -> KeyRecord | Verdict:
         result = self.check_cached(token)
         if isinstance(result, Miss):
-            return await self.fill(result.digest)
+            return await self.fill(result.digest, result.token)
         return result
 
     def _judge(self, entry: CachedLookup) -> KeyRecord | Verdict:
@@ -130,7 +134,7 @@ class KeyVerifier:
             self.last_used.touch(record.id, now)
         return record
 
-    async def fill(self, digest: bytes) -> KeyRecord | Verdict:
+    async def fill(self, digest: bytes, token: str | None = None) -> KeyRecord | Verdict:
         """Find out about a digest the local cache does not hold: one load per digest at a time.
 
         The first caller loads inline (no Task: this is every miss's path); callers that come
@@ -144,7 +148,7 @@ class KeyVerifier:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._fills[digest] = future
         try:
-            found = await self._load(digest)
+            found = await self._load(digest, token)
         except BaseException:
             future.set_result(_RETRY)
             raise
@@ -160,7 +164,7 @@ class KeyVerifier:
             return found
         return self._judge(CachedLookup.of(found, 0.0))  # type: ignore[arg-type]
 
-    async def _load(self, digest: bytes) -> KeyRecord | Verdict | None:
+    async def _load(self, digest: bytes, token: str | None) -> KeyRecord | Verdict | None:
         epoch = self._epoch
         shared = await self._from_shared(digest)
         if not isinstance(shared, CacheMiss):
@@ -169,6 +173,8 @@ class KeyVerifier:
         try:
             self.store_lookups += 1
             record = await self.store.find_by_digest(digest)
+            if record is None and token is not None and self.previous_hashers:
+                record = await self._find_under_previous_peppers(digest, token)
         except StoreUnavailableError as exc:
             logger.warning("key store unavailable: %s", exc)
             return Verdict.UNAVAILABLE
@@ -180,6 +186,18 @@ class KeyVerifier:
             await self._to_shared(digest, record)
         self._remember(digest, record, epoch)
         return record
+
+    async def _find_under_previous_peppers(self, digest: bytes, token: str) -> KeyRecord | None:
+        """A key minted before the pepper changed: found under an old digest, then moved to
+        the current one, so this costs its extra lookups once."""
+        for hasher in self.previous_hashers:
+            old = hasher.digest(token)
+            self.store_lookups += 1
+            record = await self.store.find_by_digest(old)
+            if record is not None:
+                await self.store.rehash(record.id, old, digest, self.hasher.version)
+                return record
+        return None
 
     def _remember(self, digest: bytes, record: KeyRecord | None, epoch: int) -> None:
         if self._epoch == epoch:  # else a change arrived mid-fill: what we read may be stale

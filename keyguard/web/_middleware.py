@@ -144,7 +144,7 @@ class APIKeyMiddleware:
             wait = await self.limiter.retry_after(self.client_address(scope))
             if wait:
                 return Refusal.RATE_LIMITED, wait
-            result = await self.verifier.fill(result.digest)
+            result = await self.verifier.fill(result.digest, result.token)
         if result is Verdict.UNAVAILABLE:
             return Refusal.UNAVAILABLE, 0.0
         if result is Verdict.INVALID:
