@@ -48,7 +48,6 @@ class KeyGuard:
             key_format=self.key_format,
             local_cache=LocalCache(ttl=s.local_cache_ttl, max_entries=s.local_cache_size),
             shared_cache=self.shared_cache,
-            shared_timeout=s.redis_timeout,
             shared_entry_ttl=s.redis_cache_ttl,
             last_used=self.last_used,
         )

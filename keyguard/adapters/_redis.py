@@ -31,6 +31,7 @@ _ENTRY = "key:"
 _NOT_FOUND = b"-"
 _TOMBSTONE = b"!"
 _INVALIDATE_ATTEMPTS = 3
+_MAX_DECODED = 10_000
 
 
 @asynccontextmanager
@@ -59,6 +60,7 @@ class RedisKeyCache:
         self._negative_ttl_ms = int(negative_ttl * 1000)
         # Longer than any fill can take (store and Redis calls time out well before).
         self._tombstone_ttl_ms = int(tombstone_ttl * 1000)
+        self._decoded: dict[bytes | str, KeyRecord] = {}
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.25, **options: Any) -> RedisKeyCache:
@@ -88,7 +90,13 @@ class RedisKeyCache:
             return CacheMiss.INVALIDATED
         if raw == _NOT_FOUND:
             return None
-        return KeyRecord.from_json(json.loads(raw))
+        # Every process reads the same bytes for a key until it changes: decode them once.
+        record = self._decoded.get(raw)
+        if record is None:
+            if len(self._decoded) >= _MAX_DECODED:
+                self._decoded.clear()
+            record = self._decoded[raw] = KeyRecord.from_json(json.loads(raw))
+        return record
 
     async def put(self, digest: bytes, record: KeyRecord | None) -> None:
         if record is None:

@@ -18,6 +18,9 @@ class CacheMiss(enum.Enum):
 
 
 class SharedCache(Protocol):
+    """Every call fails within a short timeout of its own (`CacheUnavailableError`): the
+    verifier adds none, since it runs on every miss."""
+
     async def get(self, digest: bytes) -> KeyRecord | CacheMiss | None:
         """The record, None for a cached "no such key", or why there is nothing to use."""
 
