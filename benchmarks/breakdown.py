@@ -87,7 +87,7 @@ async def _redis_ladder(env: BenchEnv, rounds: int, deadline: float) -> dict[str
 async def _store_ladder(env: BenchEnv, rounds: int, deadline: float) -> dict[str, Any]:
     import asyncpg
 
-    from keyguard.adapters._sql_store import KEY_COLUMNS
+    from keyguard.adapters._sql_shapes import KEY_COLUMNS
 
     app = keyguard_app(env, redis=False, local_ttl=0)
     async with Lifespan(app), contextlib.AsyncExitStack() as stack:

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from keyguard import APIKeyMiddleware, KeyHasher, KeyRecord
 from keyguard.adapters import RedisKeyCache
-from keyguard.adapters._sql_store import KEY_COLUMNS  # the very query keyguard's store runs
+from keyguard.adapters._sql_shapes import KEY_COLUMNS  # the very query keyguard's store runs
 from keyguard.core import CredentialProblem, extract_key
 from keyguard.services import Verdict
 

@@ -79,7 +79,8 @@ class KeyGuard:
                 self._background = [
                     asyncio.create_task(listen, name="keyguard-invalidations"),
                     asyncio.create_task(
-                        self.verifier.keep_redelivering(), name="keyguard-redelivery"
+                        self.verifier.undelivered.keep_redelivering(self.shared_cache),
+                        name="keyguard-redelivery",
                     ),
                 ]
             self.started = True

@@ -20,7 +20,8 @@ import asyncpg
 from keyguard.core import SchemaNotMigratedError, StoreUnavailableError
 
 from ._migrations import MIGRATIONS_TABLE, latest_version, migrations
-from ._sql_store import Row, SqlKeyStore, dedupe_latest
+from ._sql_shapes import Row
+from ._sql_store import SqlKeyStore, dedupe_latest
 
 __all__ = ["PostgresKeyStore", "mask_url"]
 

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from keyguard.core import StoreUnavailableError
 
 from ._migrations import MIGRATIONS_TABLE, migrations
-from ._sql_store import Row, SqlKeyStore, dedupe_latest
+from ._sql_shapes import Row
+from ._sql_store import SqlKeyStore, dedupe_latest
 
 __all__ = ["SQLiteKeyStore"]
 

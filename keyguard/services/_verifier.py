@@ -30,6 +30,7 @@ from ._circuit_breaker import CircuitBreaker
 from ._last_used import LastUsedRecorder
 from ._lifecycle import KeyChange
 from ._local_cache import CachedLookup, LocalCache
+from ._redelivery import Undelivered
 
 __all__ = ["KeyVerifier", "Miss", "Verdict"]
 
@@ -73,8 +74,7 @@ class KeyVerifier:
         # Not `or`: an empty LocalCache is falsy (it has __len__).
         self.local = local_cache if local_cache is not None else LocalCache()
         self.shared = shared_cache
-        self.shared_entry_ttl = shared_entry_ttl
-        self._undelivered: dict[bytes, float] = {}  # digest -> when its stale entry is gone
+        self.undelivered = Undelivered(entry_ttl=shared_entry_ttl)
         self.breaker = CircuitBreaker("the shared cache")
         self.last_used = last_used
         self.store_lookups = 0  # counts, for tests and metrics; never timings
@@ -202,7 +202,7 @@ class KeyVerifier:
             self.local.put(digest, record)
 
     async def _from_shared(self, digest: bytes) -> KeyRecord | CacheMiss | None:
-        if self.shared is None or not self.breaker.allows() or digest in self._undelivered:
+        if self.shared is None or not self.breaker.allows() or digest in self.undelivered:
             return CacheMiss.INVALIDATED  # go to the store, and do not fill
         try:
             self.shared_lookups += 1
@@ -245,29 +245,10 @@ class KeyVerifier:
         try:
             await self.shared.invalidate(change.digest)
         except Exception:
-            # The shared cache still holds the old entry. Until it is told, this process does
-            # not trust it for this key, and `redeliver` keeps trying; the entry's own TTL is
-            # the latest it can matter.
-            self._undelivered[change.digest] = monotonic() + self.shared_entry_ttl
+            # The shared cache still holds the old entry: not trusted here until it is told.
+            self.undelivered.add(change.digest)
             raise
         finally:
             # A lookup that began before the tombstone landed may have read the old entry
             # from the shared cache and cached it here: drop it, and void fills in flight.
             self.forget(change.digest)
-
-    async def redeliver(self) -> None:
-        """Retry invalidations the shared cache missed; forget those whose entry has expired."""
-        assert self.shared is not None
-        for digest, deadline in list(self._undelivered.items()):
-            if deadline > monotonic():
-                try:
-                    await self.shared.invalidate(digest)
-                except CacheUnavailableError:
-                    return  # still unreachable: the next round tries again
-            del self._undelivered[digest]
-
-    async def keep_redelivering(self, interval: float = 0.25) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            if self._undelivered:
-                await self.redeliver()

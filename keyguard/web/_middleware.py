@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from email.utils import format_datetime
 
 from starlette.authentication import AuthCredentials
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
 from keyguard.adapters import LocalFailureLimiter
@@ -25,13 +24,12 @@ from keyguard.core import (
     KeyRecord,
     candidate_key,
     extract_key,
-    id_time_ms,
-    new_id,
-    sane_request_id,
 )
 from keyguard.ports import FailureLimiter
 from keyguard.services import Miss, Verdict
 
+from ._asgi_wrappers import run_lifespan, with_sunset
+from ._json import request_id
 from ._refusals import Refusal, Refusals
 from ._responses import Rejection
 from ._user import APIKeyUser, credentials_for
@@ -94,7 +92,7 @@ class APIKeyMiddleware:
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
             if kind == "lifespan":
-                return await self._lifespan(scope, receive, send)
+                return await run_lifespan(self.app, self.guard, scope, receive, send)
             return await self.app(scope, receive, send)
         if self._has_public_paths and self.policy.is_public(
             scope.get("method", "GET"), scope["path"]
@@ -127,7 +125,7 @@ class APIKeyMiddleware:
             return await self._reject(scope, receive, send, Refusal.FORBIDDEN)
         self._attach(scope, outcome)
         if outcome.replaced_by is not None:
-            send = _with_sunset(send, outcome)
+            send = with_sunset(send, outcome)
         return await self.app(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> KeyRecord | tuple[Refusal, float]:
@@ -181,8 +179,7 @@ class APIKeyMiddleware:
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0
     ) -> None:
-        request_id = sane_request_id(_header(scope, b"x-request-id")) or new_id("req_")
-        rejection = self.refusals.make(refusal, request_id, wait)
+        rejection = self.refusals.make(refusal, request_id(scope), wait)
         # Not the path: the client chose it, and a key pasted into a URL must not reach the log.
         logger.debug("refused a request: %d %s", rejection.status, rejection.code)
         if self.on_error is not None:
@@ -198,43 +195,3 @@ class APIKeyMiddleware:
             logger.error("keyguard cannot start: %s", exc)
             return False
         return True
-
-    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Start the guard with the app and stop it (flushing last-used times) after it."""
-
-        async def receive_starting_guard() -> Message:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.guard.start()
-            return message
-
-        async def send_stopping_guard(message: Message) -> None:
-            if message["type"] == "lifespan.shutdown.complete":
-                await self.guard.stop()
-            await send(message)
-
-        await self.app(scope, receive_starting_guard, send_stopping_guard)
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
-def _with_sunset(send: Send, record: KeyRecord) -> Send:
-    """A key in a roll's grace period: tell the client it is deprecated and when it ends."""
-    assert record.expires_at is not None  # a rolled key always expires
-    assert record.replaced_by is not None
-    extra = [  # deprecated since its successor was minted (RFC 9745), gone at expiry (RFC 8594)
-        (b"deprecation", b"@%d" % (id_time_ms(record.replaced_by) // 1000)),
-        (b"sunset", format_datetime(record.expires_at, usegmt=True).encode()),
-    ]
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), *extra]}
-        await send(message)
-
-    return send_with_headers

@@ -222,12 +222,12 @@ async def test_one_secret_rule_holds_under_concurrent_creates(manager: KeyManage
 async def test_a_failed_transaction_leaves_no_key_and_no_audit_row(
     manager: KeyManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from keyguard.adapters import _sql_store
+    from keyguard.adapters import _sql_transaction
 
     async def broken(self: object, event: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(_sql_store._SqlTransaction, "insert_audit", broken)
+    monkeypatch.setattr(_sql_transaction.SqlTransaction, "insert_audit", broken)
     with pytest.raises(RuntimeError):
         await mint(manager)
     monkeypatch.undo()

@@ -1,0 +1,134 @@
+"""The SQL of the lists: filters, sort and keyset pagination (a cursor holds the sort value
+and id of the last item shown, so pages stay stable while keys come and go; never OFFSET)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from keyguard.core import (
+    AuditQuery,
+    KeyQuery,
+    KeyRecord,
+    KeySort,
+    KeyStatus,
+    ValidationError,
+    decode_cursor,
+    encode_cursor,
+)
+
+from ._sql_shapes import AUDIT_COLUMNS, KEY_COLUMNS
+
+__all__ = ["audit_list_sql", "key_list_cursor", "key_list_sql"]
+
+EncodeTime = Callable[[datetime | None], Any]
+_NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)  # sorts NULL last-used times before all others
+_SORT_EXPRESSIONS = {
+    "createdAt": "created_at",
+    "name": "name",
+    "lastUsedAt": "coalesce(last_used_at, {never})",
+}
+
+
+class _Params:
+    """Collects query arguments and hands out `$n` placeholders for them."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def key_list_sql(query: KeyQuery, now: datetime, t: EncodeTime) -> tuple[str, list[Any]]:
+    """One more row than the page holds: its presence says there is a next page."""
+    p = _Params()
+    where = _key_filters(query, now, p, t)
+    sort_sql = _SORT_EXPRESSIONS[query.sort.field]
+    if "{never}" in sort_sql:
+        sort_sql = sort_sql.format(never=p(t(_NEVER_USED)))
+    if query.cursor is not None:
+        value, last_id = decode_cursor(query.cursor, query.sort.value)
+        v = p(_cursor_value(query.sort, value, t))
+        op = "<" if query.sort.descending else ">"
+        where.append(f"({sort_sql} {op} {v} OR ({sort_sql} = {v} AND id {op} {p(last_id)}))")
+    direction = "DESC" if query.sort.descending else "ASC"
+    sql = (
+        f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE {' AND '.join(where) or 'TRUE'}"
+        f" ORDER BY {sort_sql} {direction}, id {direction} LIMIT {p(query.limit + 1)}"
+    )
+    return sql, p.args
+
+
+def audit_list_sql(query: AuditQuery, t: EncodeTime) -> tuple[str, list[Any]]:
+    """Newest first; ids are ULIDs, so their order is time order."""
+    p = _Params()
+    where = [
+        f"{column} = {p(value)}"
+        for column, value in (
+            ("account", query.account),
+            ("event", query.event.value if query.event else None),
+            ("key_id", query.key_id),
+        )
+        if value is not None
+    ]
+    if query.since is not None:
+        where.append(f"occurred_at >= {p(t(query.since))}")
+    if query.cursor is not None:
+        _, last_id = decode_cursor(query.cursor, "audit")
+        where.append(f"id < {p(last_id)}")
+    sql = (
+        f"SELECT {AUDIT_COLUMNS} FROM keyguard_audit_log WHERE {' AND '.join(where) or 'TRUE'}"
+        f" ORDER BY id DESC LIMIT {p(query.limit + 1)}"
+    )
+    return sql, p.args
+
+
+def _key_filters(query: KeyQuery, now: datetime, p: _Params, t: EncodeTime) -> list[str]:
+    where = [
+        f"{column} = {p(value)}"
+        for column, value in (
+            ("account", query.account),
+            ("owner", query.owner),
+            ("environment", query.environment),
+            ("access", query.access.value if query.access else None),
+        )
+        if value is not None
+    ]
+    if query.status is KeyStatus.ACTIVE:
+        now_sql = p(t(now))
+        where.append(f"revoked_at IS NULL AND (expires_at IS NULL OR expires_at > {now_sql})")
+    elif query.status is KeyStatus.REVOKED:
+        where.append("revoked_at IS NOT NULL")
+    elif query.status is KeyStatus.EXPIRED:
+        where.append(f"revoked_at IS NULL AND expires_at <= {p(t(now))}")
+    if query.search:
+        where.append(f"lower(name) LIKE {p(_like_pattern(query.search))} ESCAPE '\\'")
+    return where
+
+
+def _cursor_value(sort: KeySort, value: Any, t: EncodeTime) -> Any:
+    if sort.field == "name":
+        if not isinstance(value, str):
+            raise ValidationError.single("cursor", "is not a cursor this list gave out")
+        return value
+    try:
+        return t(datetime.fromisoformat(value) if value else _NEVER_USED)
+    except (TypeError, ValueError):
+        raise ValidationError.single("cursor", "is not a cursor this list gave out") from None
+
+
+def key_list_cursor(sort: KeySort, last: KeyRecord) -> str:
+    if sort.field == "name":
+        value: str | None = last.name
+    else:
+        at = last.created_at if sort.field == "createdAt" else last.last_used_at
+        value = at.isoformat() if at else None
+    return encode_cursor(sort.value, value, last.id)
