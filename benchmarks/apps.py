@@ -64,7 +64,9 @@ def keyguard_app(
     database_url = env.sqlite_url if store == "sqlite" else env.database_url
     if database_url is None:
         raise RuntimeError("keyguard on Postgres needs PostgreSQL")
-    options: dict[str, Any] = {} if local_ttl is None else {"local_cache_ttl": local_ttl}
+    options: dict[str, Any] = {}
+    if local_ttl is not None:  # the local TTL may not exceed the staleness bound
+        options = {"local_cache_ttl": local_ttl, "max_staleness": max(1.0, local_ttl)}
     settings = Settings(
         database_url=database_url,
         redis_url=env.redis_url if redis else None,

@@ -71,10 +71,10 @@ async def _redis_ladder(env: BenchEnv, rounds: int, deadline: float) -> dict[str
         assert cache is not None
         await _request(app, bearer(env.key_pg))()  # fills Redis
         client = cache.client  # type: ignore[attr-defined]
-        entry = cache._key(digest)  # type: ignore[attr-defined]
+        entry = cache.entry_key(digest)  # type: ignore[attr-defined]
         steps: list[Step] = [
             ("bare redis-py GET", lambda: client.get(entry)),
-            ("+ decode to a KeyRecord: shared_cache.get(digest)", lambda: cache.get(digest)),
+            ("+ check and decode: shared_cache.get(digest)", lambda: cache.get(digest)),
             (
                 "+ timeout, fill task, shield: verifier.fill(digest)",
                 lambda: app.verifier.fill(digest),

@@ -11,7 +11,6 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from keyguard import APIKeyMiddleware, KeyHasher, KeyRecord
-from keyguard.adapters import RedisKeyCache
 from keyguard.adapters._sql_shapes import KEY_COLUMNS  # the very query keyguard's store runs
 from keyguard.core import CredentialProblem, extract_key
 from keyguard.services import Verdict
@@ -200,7 +199,7 @@ async def _reference_cases(suite: Suite, env: BenchEnv, stack: contextlib.AsyncE
         client = aioredis.Redis.from_url(env.redis_url, socket_timeout=0.25)
         stack.push_async_callback(client.aclose)
         # The entry keyguard.redis_hit reads (its check filled it): same key, same bytes.
-        entry = RedisKeyCache(client, prefix=env.redis_prefix)._key(hasher.digest(env.key_pg))
+        entry = f"{env.redis_prefix}key:{hasher.digest(env.key_pg).hex()}"
         get: Callable[[], Awaitable[object]] = lambda: client.get(entry)  # noqa: E731
         suite.add(
             async_case("ref.redis_get", LABELS["ref.redis_get"], get, lambda v: v is not None)

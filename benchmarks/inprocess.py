@@ -242,10 +242,10 @@ def expect_lookups(case: Case, app: APIKeyMiddleware, *, store: int, shared: int
     before = [0, 0]
 
     def begin() -> None:
-        before[:] = [verifier.store_lookups, verifier.shared_lookups]
+        before[:] = [verifier.store_lookups, verifier.shared.lookups]
 
     def verify(requests: int) -> str:
-        got = (verifier.store_lookups - before[0], verifier.shared_lookups - before[1])
+        got = (verifier.store_lookups - before[0], verifier.shared.lookups - before[1])
         want = (store * requests, shared * requests)
         if got == want:
             return "ok"

@@ -101,13 +101,13 @@ def _hit_rate_case(
         scopes = [dict(cold_scopes[picks[i]] if i in picks else hot_scope) for i in range(n)]
         for digest in cold_digests:  # untimed: make the cold keys misses again
             verifier.forget(digest)
-        before = verifier.shared_lookups + verifier.store_lookups
+        before = verifier.shared.lookups + verifier.store_lookups
         start = start_span()
         for scope in scopes:
             await app(scope, noop_receive, noop_send)
         elapsed = since(start)
         tally["requests"] += n
-        tally["misses"] += verifier.shared_lookups + verifier.store_lookups - before
+        tally["misses"] += verifier.shared.lookups + verifier.store_lookups - before
         return elapsed
 
     async def check() -> None:

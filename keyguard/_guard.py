@@ -1,8 +1,9 @@
-"""`KeyGuard` wires the layers together: store, caches, verifier, manager, last-used writer.
+"""`KeyGuard` wires the layers together: store, caches, verifier, manager, change feed,
+last-used writer, failed-attempt limiter.
 
 It is what the middleware, the management routes and the CLI share, and it owns the
-background work (invalidation listener, last-used flushes) that runs between `start()` and
-`stop()`: use it as the app's lifespan, or let the middleware start it.
+background work (change feed, change notices, last-used flushes) that runs between `start()`
+and `stop()`: use it as the app's lifespan, or let the middleware start it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,23 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from keyguard.adapters import RedisKeyCache, store_from_url
-from keyguard.core import KeyFormat, KeyHasher
-from keyguard.ports import KeyStore, SharedCache
-from keyguard.services import KeyManager, KeyVerifier, LastUsedRecorder, LocalCache
+from keyguard.adapters import (
+    LocalFailureLimiter,
+    RedisFailureLimiter,
+    RedisKeyCache,
+    store_from_url,
+)
+from keyguard.core import SHARED_CACHE_MAC_CONTEXT, KeyFormat, KeyHasher, derive_key
+from keyguard.ports import FailureLimiter, KeyStore, SharedCache
+from keyguard.services import (
+    MEMORY_MARGIN,
+    ChangeFeed,
+    KeyManager,
+    KeyVerifier,
+    LastUsedRecorder,
+    LocalCache,
+    stop_tasks,
+)
 
 from ._settings import Settings
 
@@ -35,13 +49,33 @@ class KeyGuard:
     ) -> None:
         self.settings = s = settings or Settings.from_env()
         self.store = store or store_from_url(
-            s.database_url, statement_cache_size=s.statement_cache_size
+            s.database_url, statement_cache_size=s.statement_cache_size, timeout=s.store_timeout
         )
-        self.shared_cache = shared_cache or _redis_cache(s)
+        redis = _redis_cache(s)
+        self.shared_cache = shared_cache or redis
+        self.failure_limiter: FailureLimiter = (
+            RedisFailureLimiter(redis.client, prefix=s.redis_prefix, gate=redis.gate)
+            if redis is not None
+            else LocalFailureLimiter()
+        )
         self.key_format = KeyFormat(s.environments)
         self.hasher = KeyHasher(s.pepper)
         self.last_used = LastUsedRecorder(self.store, interval=s.last_used_interval)
-        self.verifier = KeyVerifier(
+        self.verifier = self._verifier()
+        self.manager = KeyManager(
+            self.store,
+            key_format=self.key_format,
+            hasher=self.hasher,
+            listeners=[self.verifier.on_key_change],
+        )
+        self.feed = self._feed()
+        self.started = False
+        self._start_lock = asyncio.Lock()
+        self._background: list[asyncio.Task[None]] = []
+
+    def _verifier(self) -> KeyVerifier:
+        s = self.settings
+        return KeyVerifier(
             self.store,
             hasher=self.hasher,
             previous_hashers=[KeyHasher(p) for p in s.previous_peppers],
@@ -49,17 +83,22 @@ class KeyGuard:
             local_cache=LocalCache(ttl=s.local_cache_ttl, max_entries=s.local_cache_size),
             shared_cache=self.shared_cache,
             shared_entry_ttl=s.redis_cache_ttl,
+            max_staleness=s.max_staleness,
             last_used=self.last_used,
         )
-        self.manager = KeyManager(
+
+    def _feed(self) -> ChangeFeed:
+        s, verifier = self.settings, self.verifier
+        return ChangeFeed(
             self.store,
-            key_format=self.key_format,
-            hasher=self.hasher,
-            listeners=[self.verifier.on_key_change],
+            on_changes=verifier.on_store_changes,
+            on_synced=verifier.shared.synced,
+            remember=lambda change: verifier.memory.learn(change.key_id, change.seq),
+            remember_for=s.redis_cache_ttl + MEMORY_MARGIN,
+            poll_interval=s.change_poll_interval,
+            retention=s.change_log_retention,
+            notifications=s.change_notifications,
         )
-        self.started = False
-        self._start_lock = asyncio.Lock()
-        self._background: list[asyncio.Task[None]] = []
 
     @classmethod
     def from_env(cls, **overrides: Any) -> KeyGuard:
@@ -73,16 +112,20 @@ class KeyGuard:
             if self.started:
                 return
             await self.store.open()
+            try:
+                await self.feed.start()
+            except BaseException:
+                await self.store.close()
+                raise
             self.last_used.start()
             if self.shared_cache is not None:
-                listen = self.shared_cache.listen(self.verifier.forget, self.verifier.forget_all)
-                self._background = [
-                    asyncio.create_task(listen, name="keyguard-invalidations"),
-                    asyncio.create_task(
-                        self.verifier.undelivered.keep_redelivering(self.shared_cache),
-                        name="keyguard-redelivery",
-                    ),
-                ]
+                if not self.hasher.peppered:
+                    logger.warning(
+                        "no pepper is set: whoever can write to Redis can make keyguard accept"
+                        " any key; set KEYGUARD_PEPPER"
+                    )
+                listen = self.shared_cache.listen(self.verifier.on_shared_change)
+                self._background = [asyncio.create_task(listen, name="keyguard-change-notices")]
             self.started = True
 
     async def stop(self) -> None:
@@ -90,16 +133,18 @@ class KeyGuard:
         async with self._start_lock:
             if not self.started:
                 return
-            for task in self._background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            self._background = []
-            await self.last_used.stop()
-            if self.shared_cache is not None:
-                await self.shared_cache.close()
-            await self.store.close()
-            self.started = False
+            # Each step runs whatever the one before did (raised, or was cancelled): the
+            # connections are always closed and the guard can start again.
+            async with contextlib.AsyncExitStack() as steps:
+                steps.push_async_callback(self.store.close)
+                if self.shared_cache is not None:
+                    steps.push_async_callback(self.shared_cache.close)
+                steps.push_async_callback(self.last_used.stop)  # its last write needs the store
+                steps.push_async_callback(self.verifier.shared.close)
+                steps.push_async_callback(stop_tasks, self._background)
+                steps.push_async_callback(self.feed.stop)
+                self._background = []
+                self.started = False
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: object = None) -> AsyncIterator[None]:
@@ -123,6 +168,7 @@ def _redis_cache(s: Settings) -> RedisKeyCache | None:
         return None
     return RedisKeyCache.from_url(
         s.redis_url,
+        mac_key=derive_key(s.pepper, SHARED_CACHE_MAC_CONTEXT),
         timeout=s.redis_timeout,
         prefix=s.redis_prefix,
         ttl=s.redis_cache_ttl,

@@ -24,14 +24,33 @@ class Settings:
     # current pepper on first use. None (`plain` in the environment) is "no pepper".
     previous_peppers: tuple[str | None, ...] = ()
     environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
-    local_cache_ttl: float = 1.0  # bounds how long a change elsewhere can go unseen here
+    # The revocation bound: how long any process may act on a key's old state after a change
+    # committed. No local entry outlives it, and the shared cache is believed only while this
+    # process has read the store's change log within it.
+    max_staleness: float = 1.0
+    local_cache_ttl: float = 1.0  # at most max_staleness
     local_cache_size: int = 10_000
     redis_cache_ttl: float = 60.0
     redis_negative_ttl: float = 5.0
     redis_timeout: float = 0.25
     redis_prefix: str = "keyguard:"
+    store_timeout: float = 2.0  # every store call, waiting for a connection included
+    change_poll_interval: float = 0.25  # how often the change log is read, NOTIFY or not
+    change_notifications: bool = True  # PostgreSQL LISTEN; off behind PgBouncer (transaction mode)
+    change_log_retention: float = 3600.0  # seconds a change stays in the log
     last_used_interval: float = 5.0
     statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
+
+    def __post_init__(self) -> None:
+        for name in ("max_staleness", "store_timeout", "change_poll_interval", "redis_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be more than 0")
+        if not 0 <= self.local_cache_ttl <= self.max_staleness:
+            raise ValueError("local_cache_ttl must be between 0 and max_staleness")
+        if self.change_poll_interval * 2 > self.max_staleness:
+            raise ValueError("change_poll_interval must be at most half of max_staleness")
+        if self.change_log_retention < self.redis_cache_ttl + 60:
+            raise ValueError("change_log_retention must exceed redis_cache_ttl by 60 s or more")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

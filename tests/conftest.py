@@ -82,7 +82,9 @@ async def pg_store(pg_database_url: str) -> AsyncIterator[PostgresKeyStore]:
     store = PostgresKeyStore(pg_database_url)
     await store.open()
     async with store._reader() as runner:
-        await runner.execute("TRUNCATE keyguard_keys, keyguard_audit_log, keyguard_accounts")
+        await runner.execute(
+            "TRUNCATE keyguard_keys, keyguard_audit_log, keyguard_accounts, keyguard_changes"
+        )
     yield store
     await store.close()
 

@@ -35,7 +35,7 @@ def test_settings_repr_masks_the_pepper_and_passwords() -> None:
     for secret in ("dbsecret", "redissecret", "pepper-value"):
         assert secret not in shown
     assert "pepper='***'" in shown
-    cache = RedisKeyCache.from_url("redis://:redissecret@cache:6379/0")
+    cache = RedisKeyCache.from_url("redis://:redissecret@cache:6379/0", mac_key=b"k" * 32)
     assert "redissecret" not in repr(cache)
 
 

@@ -1,11 +1,12 @@
 """Layer 3, the adapters: SQLite (embedded default), PostgreSQL (asyncpg) and Redis."""
 
 from ._local_failure_limiter import LocalFailureLimiter
-from ._postgres import PostgresKeyStore, mask_url
+from ._postgres import PostgresKeyStore
 from ._redis import KEY_PREFIX, RedisKeyCache
 from ._redis_failure_limiter import RedisFailureLimiter
 from ._sqlite import SQLiteKeyStore
 from ._store_url import DEFAULT_DATABASE_URL, store_from_url
+from ._urls import mask_url
 
 __all__ = [
     "DEFAULT_DATABASE_URL",

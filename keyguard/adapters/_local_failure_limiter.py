@@ -1,4 +1,6 @@
-"""Failed attempts counted in this process: the default, and the Redis limiter's fallback."""
+"""Failed attempts counted in this process: the default without Redis, and the Redis limiter's
+fallback. Taking a slot is one synchronous step (no await between the check and the count), so
+concurrent requests cannot all pass the check before any is counted."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from keyguard.core import seconds_to_wait
+from keyguard.ports import Slot
 
 __all__ = ["LocalFailureLimiter"]
 
@@ -39,16 +42,30 @@ class LocalFailureLimiter:
     def _wait(self, previous: int, current: int, now: float) -> float:
         return seconds_to_wait(previous, current, limit=self.limit, window=self.window, now=now)
 
-    async def retry_after(self, client: str) -> float:
+    def _count(self, client: str, counts: tuple[int, int, int]) -> None:
+        self._counts[client] = counts
+        self._counts.move_to_end(client)
+        while len(self._counts) > self.max_clients:
+            self._counts.popitem(last=False)
+
+    async def acquire(self, client: str) -> Slot | float:
         now = self._clock()
-        _, previous, current = self._counts_now(client, now)
-        return self._wait(previous, current, now)
+        index, previous, current = self._counts_now(client, now)
+        wait = self._wait(previous, current, now)
+        if wait:
+            return wait
+        self._count(client, (index, previous, current + 1))
+        return Slot(client, index)
+
+    async def release(self, slot: Slot) -> None:
+        index, previous, current = self._counts_now(slot.client, self._clock())
+        if slot.window == index and current:
+            self._count(slot.client, (index, previous, current - 1))
+        elif slot.window == index - 1 and previous:
+            self._count(slot.client, (index, previous - 1, current))
 
     async def record_failure(self, client: str) -> float:
         now = self._clock()
         index, previous, current = self._counts_now(client, now)
-        self._counts[client] = (index, previous, current + 1)
-        self._counts.move_to_end(client)
-        while len(self._counts) > self.max_clients:
-            self._counts.popitem(last=False)
+        self._count(client, (index, previous, current + 1))
         return self._wait(previous, current + 1, now)

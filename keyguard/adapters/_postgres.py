@@ -3,61 +3,49 @@
 asyncpg prepares and caches every statement per connection; behind PgBouncer in transaction
 mode set `statement_cache_size=0`. The schema comes from versioned migrations applied by
 `migrate()` (`keyguard migrate`); `open()` refuses a database that lacks them.
+
+Every call is bounded by `timeout`, pool wait included: a server that accepts connections but
+never answers costs a caller at most that long, then `StoreUnavailableError`. Changes are
+announced with NOTIFY in their own transaction; `watch_changes` LISTENs on a connection of its
+own (not available behind PgBouncer in transaction mode: readers then poll the log alone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from keyguard.core import SchemaNotMigratedError, StoreUnavailableError
 
 from ._migrations import MIGRATIONS_TABLE, latest_version, migrations
-from ._sql_shapes import Row
+from ._postgres_errors import (
+    CONNECTION_ERRORS,
+    DRIVER_ERRORS,
+    FINAL_CONNECT_ERRORS,
+    UNAVAILABLE_ERRORS,
+    describe,
+)
+from ._postgres_listen import CHANGES_CHANNEL, listen_for_changes
+from ._sql_shapes import Row, Runner
 from ._sql_store import SqlKeyStore, dedupe_latest
+from ._urls import mask_url
 
-__all__ = ["PostgresKeyStore", "mask_url"]
+__all__ = ["PostgresKeyStore"]
 
 logger = logging.getLogger(__name__)
-_CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError)
-# Errors that say the store is unreachable or failing, as opposed to a bug in a query.
-_UNAVAILABLE_ERRORS = (
-    *_CONNECTION_ERRORS,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,  # e.g. a pooled connection whose backend was just terminated
-    asyncpg.OperatorInterventionError,  # class 57: shutdown, admin termination, cannot connect now
-    asyncpg.ObjectNotInPrerequisiteStateError,  # class 55: e.g. connections not allowed now
-    asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
-    asyncpg.QueryCanceledError,
-)
-# Retrying cannot fix these: wrong credentials, or no such database.
-_FINAL_CONNECT_ERRORS = (
-    asyncpg.InvalidAuthorizationSpecificationError,
-    asyncpg.InvalidPasswordError,
-    asyncpg.InvalidCatalogNameError,
-)
-_MIGRATION_LOCK = 0x6B6579677561  # "keygua": serializes concurrent `keyguard migrate` runs
+MIGRATION_LOCK = 0x6B6579677561  # "keygua": serializes concurrent `keyguard migrate` runs
+_CHANGE_LOG_LOCK = 0x6B6779636C67  # "kgyclg": held from a change-log insert to its commit
 
 
 async def _no_reset(conn: Any) -> None:
     return None
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by `***`, for logs and reprs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _Runner:
@@ -72,6 +60,8 @@ class _Runner:
 
 
 class PostgresKeyStore(SqlKeyStore):
+    row_lock = " FOR UPDATE"
+
     def __init__(
         self,
         dsn: str,
@@ -79,17 +69,19 @@ class PostgresKeyStore(SqlKeyStore):
         min_size: int = 1,
         max_size: int = 10,
         statement_cache_size: int = 100,
-        command_timeout: float = 5.0,
-        connect_timeout: float = 5.0,
+        timeout: float = 2.0,
         connect_attempts: int = 3,
+        migration_timeout: float = 300.0,
     ) -> None:
         self.dsn = dsn
+        self.timeout = timeout
+        self.migration_timeout = migration_timeout
         self._pool_options = {
             "min_size": min_size,
             "max_size": max_size,
             "statement_cache_size": statement_cache_size,
-            "command_timeout": command_timeout,
-            "timeout": connect_timeout,
+            "command_timeout": timeout,
+            "timeout": timeout,  # per connection attempt
             # asyncpg's default reset is a second round trip on every release (unlisten, unlock,
             # RESET ALL). keyguard sets no session state, takes only transaction-scoped locks,
             # and asyncpg still rolls back an open transaction on release.
@@ -120,12 +112,12 @@ class PostgresKeyStore(SqlKeyStore):
             try:
                 self._pool = await asyncpg.create_pool(self.dsn, **self._pool_options)
                 return
-            except _FINAL_CONNECT_ERRORS as exc:
+            except FINAL_CONNECT_ERRORS as exc:
                 where = f"PostgreSQL at {mask_url(self.dsn)}"
                 raise StoreUnavailableError(
                     f"cannot use {where}: {exc.__class__.__name__}"
                 ) from None
-            except _CONNECTION_ERRORS as exc:
+            except CONNECTION_ERRORS as exc:
                 logger.warning(
                     "PostgreSQL at %s: connect attempt %d of %d failed: %s",
                     mask_url(self.dsn),
@@ -141,7 +133,8 @@ class PostgresKeyStore(SqlKeyStore):
                 await asyncio.sleep(0.2 * 2**attempt)
 
     async def _schema_version(self) -> int:
-        async with self._reader() as runner:
+        async with self._connection() as conn:
+            runner = _Runner(conn)
             rows = await runner.fetch(
                 "SELECT to_regclass($1) IS NOT NULL AS present", MIGRATIONS_TABLE
             )
@@ -153,26 +146,28 @@ class PostgresKeyStore(SqlKeyStore):
         return int(rows[0]["v"])
 
     async def migrate(self) -> list[int]:
-        """Apply pending migrations, each in its own transaction; return the versions applied."""
+        """Apply pending migrations in one transaction, waiting for any other `migrate` (each
+        statement within `migration_timeout`, not the store timeout); the versions applied."""
         await self._connect()
         applied: list[int] = []
-        async with self._connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        bound = self.migration_timeout
+        async with self._connection(bound) as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK, timeout=bound)
             await conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version integer PRIMARY KEY,"
-                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+                timeout=bound,
             )
-            done = {
-                r["version"] for r in await conn.fetch(f"SELECT version FROM {MIGRATIONS_TABLE}")
-            }
+            rows = await conn.fetch(f"SELECT version FROM {MIGRATIONS_TABLE}", timeout=bound)
+            done = {r["version"] for r in rows}
             for migration in migrations("postgres"):
                 if migration.version not in done:
                     logger.info("applying migration %04d_%s", migration.version, migration.name)
-                    await conn.execute(migration.sql)
+                    await conn.execute(migration.sql, timeout=bound)
                     await conn.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES ($1, $2)",
-                        migration.version,
-                        migration.name,
+                        *(migration.version, migration.name),
+                        timeout=bound,
                     )
                     applied.append(migration.version)
         return applied
@@ -180,17 +175,38 @@ class PostgresKeyStore(SqlKeyStore):
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await pool.close()
+            except TimeoutError:
+                logger.warning("PostgreSQL connections did not close in time: dropped them")
+                pool.terminate()
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Any]:
-        if self._pool is None:
+    async def _connection(self, bound: float | None = None) -> AsyncIterator[Any]:
+        """A pooled connection for one bounded unit of work (waiting for the pool included)."""
+        pool = self._pool
+        if pool is None:
             raise StoreUnavailableError("the PostgreSQL store is not open")
+        conn = None
         try:
-            async with self._pool.acquire() as conn:
+            async with asyncio.timeout(self.timeout if bound is None else bound):
+                conn = await pool.acquire()
                 yield conn
-        except _UNAVAILABLE_ERRORS as exc:
+        except UNAVAILABLE_ERRORS as exc:
+            if conn is not None and isinstance(exc, TimeoutError):
+                # A query cut short leaves the connection mid-protocol: drop it rather than
+                # wait (unbounded) for the server to confirm the cancel.
+                conn.terminate()
+            raise StoreUnavailableError(f"PostgreSQL failed: {describe(exc)}") from None
+        except DRIVER_ERRORS as exc:
+            logger.error("PostgreSQL failed unexpectedly: %s", type(exc).__name__)
             raise StoreUnavailableError(f"PostgreSQL failed: {type(exc).__name__}") from None
+        finally:
+            if conn is not None:
+                # Shielded: a caller cancelled while giving the connection back (a guard
+                # stopping its background work, say) must not leave it checked out for ever.
+                await asyncio.shield(pool.release(conn, timeout=self.timeout))
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[_Runner]:
@@ -198,13 +214,34 @@ class PostgresKeyStore(SqlKeyStore):
             yield _Runner(conn)
 
     @asynccontextmanager
-    async def _writer(self, account: str) -> AsyncIterator[_Runner]:
+    async def _writer(self, account: str | None) -> AsyncIterator[_Runner]:
         async with self._connection() as conn, conn.transaction():
-            # Changes within one account queue here, so per-account rules see a settled state.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"keyguard:{account}"
-            )
+            if account is not None:
+                # Changes within one account queue here, so per-account rules see a settled state.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"keyguard:{account}"
+                )
             yield _Runner(conn)
+
+    def ago(self, placeholder: str, seconds: float) -> tuple[str, Any]:
+        return f"now() - make_interval(secs => {placeholder}::float8)", float(seconds)
+
+    async def append_change(self, runner: Runner, key_id: str, digest: bytes, event: str) -> int:
+        # Taken last and held to the commit: `seq`s commit in order, so no reader that has seen
+        # `seq` n can later meet a smaller one.
+        await runner.execute("SELECT pg_advisory_xact_lock($1)", _CHANGE_LOG_LOCK)
+        rows = await runner.fetch(
+            "INSERT INTO keyguard_changes (key_id, digest, event, occurred_at)"
+            " VALUES ($1, $2, $3, now()) RETURNING seq",
+            *(key_id, digest, event),
+        )
+        seq = int(rows[0]["seq"])
+        await runner.execute("UPDATE keyguard_keys SET version = $1 WHERE id = $2", seq, key_id)
+        await runner.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, str(seq))
+        return seq
+
+    async def watch_changes(self, wake: Callable[[], None]) -> None:
+        await listen_for_changes(self.dsn, wake, bound=self.timeout)
 
     def encode_time(self, at: datetime | None) -> datetime | None:
         return at

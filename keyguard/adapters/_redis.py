@@ -1,16 +1,17 @@
-"""The shared cache in Redis: one entry per digest, and a pub/sub channel for invalidations.
+"""The shared cache in Redis: one authenticated entry per digest, and a pub/sub channel that
+tells every process of a change at once.
 
 An invalidation does not just delete the entry: it writes a short-lived tombstone, and fills
 write with `SET NX`. So a process that read the store just before a revoke committed cannot
-put the stale record back: its write finds the tombstone and does nothing.
+put the stale record back: its write finds the tombstone and does nothing. What Redis returns
+is checked (`EntryCodec`) before it is used; an entry that fails the check is deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,20 +19,24 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from keyguard.core import CacheUnavailableError, KeyRecord
-from keyguard.ports import CacheMiss
+from keyguard.ports import CacheMiss, StoreChange
 
-from ._postgres import mask_url
+from ._redis_entries import BAD, EntryCodec
+from ._urls import mask_url
 
 __all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache"]
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "keyguard:"
-CHANNEL = "invalidate"  # under the prefix: keyguard:invalidate
+CHANNEL = "changes"  # under the prefix: keyguard:changes
 _ENTRY = "key:"
-_NOT_FOUND = b"-"
 _TOMBSTONE = b"!"
 _INVALIDATE_ATTEMPTS = 3
 _MAX_DECODED = 10_000
+# Deletes an entry only if it still holds the bytes found bad (never a tombstone written since).
+_DELETE_IF_UNCHANGED = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
+)
 
 
 @asynccontextmanager
@@ -48,26 +53,45 @@ class RedisKeyCache:
         self,
         client: aioredis.Redis,
         *,
+        mac_key: bytes,
         prefix: str = KEY_PREFIX,
         ttl: float = 60.0,
         negative_ttl: float = 5.0,
         tombstone_ttl: float = 30.0,
+        max_connections: int = 50,
     ) -> None:
         self.client = client
+        # A burst of misses queues here rather than running the pool dry, which would fail
+        # calls at once and look like Redis failing (redis-py's blocking pool costs every call
+        # a lock; an uncontended semaphore costs nothing).
+        self.gate = asyncio.Semaphore(max_connections)
         self.prefix = prefix
         self.channel = prefix + CHANNEL
+        self.codec = EntryCodec(mac_key, ttl=max(ttl, negative_ttl))
         self._ttl_ms = int(ttl * 1000)
         self._negative_ttl_ms = int(negative_ttl * 1000)
         # Longer than any fill can take (store and Redis calls time out well before).
         self._tombstone_ttl_ms = int(tombstone_ttl * 1000)
-        self._decoded: dict[bytes | str, KeyRecord] = {}
+        # Checked entries by (digest, bytes): every process reads the same bytes for a key until
+        # it changes, so each is checked once. The digest is part of the key: the same bytes
+        # under another digest are a copied entry, and must fail their own check.
+        self._decoded: dict[tuple[bytes, bytes], tuple[KeyRecord | None, int]] = {}
+        self._delete_if_unchanged = client.register_script(_DELETE_IF_UNCHANGED)
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float = 0.25, **options: Any) -> RedisKeyCache:
-        client = aioredis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+    def from_url(
+        cls, url: str, *, timeout: float = 0.25, max_connections: int = 50, **options: Any
+    ) -> RedisKeyCache:
+        pool = aioredis.ConnectionPool.from_url(
+            url,
+            # Room beyond the calls `gate` lets through: the channel's connection, the limiter's.
+            max_connections=2 * max_connections + 1,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_timeout=False,
         )
-        cache = cls(client, **options)
+        client = aioredis.Redis.from_pool(pool)  # owns the pool: closing the client closes it
+        cache = cls(client, max_connections=max_connections, **options)
         cache._url = url
         return cache
 
@@ -76,43 +100,60 @@ class RedisKeyCache:
     def __repr__(self) -> str:
         return f"RedisKeyCache(url={mask_url(self._url)!r}, prefix={self.prefix!r})"
 
-    def _key(self, digest: bytes) -> str:
+    def entry_key(self, digest: bytes) -> str:
         return f"{self.prefix}{_ENTRY}{digest.hex()}"
 
     async def get(self, digest: bytes) -> KeyRecord | CacheMiss | None:
+        key = self.entry_key(digest)
         try:  # not `_redis_errors()`: this is every miss's path, and a plain try costs less
-            raw = await self.client.get(self._key(digest))
+            async with self.gate:
+                raw: bytes | None = await self.client.get(key)  # type: ignore[assignment]
         except (RedisError, OSError) as exc:
             raise CacheUnavailableError(f"Redis failed: {type(exc).__name__}") from None
         if raw is None:
             return CacheMiss.ABSENT
         if raw == _TOMBSTONE:
             return CacheMiss.INVALIDATED
-        if raw == _NOT_FOUND:
-            return None
-        # Every process reads the same bytes for a key until it changes: decode them once.
-        record = self._decoded.get(raw)
-        if record is None:
+        decoded = self._decoded.get((digest, raw))
+        if decoded is None:
+            checked = self.codec.decode(digest, raw)
+            if checked is BAD:
+                await self._drop_bad(key, raw)
+                return CacheMiss.ABSENT
             if len(self._decoded) >= _MAX_DECODED:
                 self._decoded.clear()
-            record = self._decoded[raw] = KeyRecord.from_json(json.loads(raw))
+            decoded = self._decoded[digest, raw] = checked
+        record, expires_ms = decoded
+        if not self.codec.fresh(expires_ms):  # past its own expiry (a copy written back?)
+            await self._drop(key, raw)
+            return CacheMiss.ABSENT
         return record
 
-    async def put(self, digest: bytes, record: KeyRecord | None) -> None:
-        if record is None:
-            raw, ttl = _NOT_FOUND, self._negative_ttl_ms
-        else:
-            raw, ttl = json.dumps(record.to_json(), separators=(",", ":")).encode(), self._ttl_ms
-        async with _redis_errors():
-            await self.client.set(self._key(digest), raw, px=ttl, nx=True)
+    async def _drop_bad(self, key: str, raw: bytes) -> None:
+        logger.warning("dropped a shared-cache entry that failed its check")
+        await self._drop(key, raw)
 
-    async def invalidate(self, digest: bytes) -> None:
-        """Tombstone and publish in one round trip, retried; raises if Redis never took it."""
+    async def _drop(self, key: str, raw: bytes) -> None:
+        async with _redis_errors(), self.gate:
+            await self._delete_if_unchanged(keys=[key], args=[raw])
+
+    async def put(self, digest: bytes, record: KeyRecord | None) -> None:
+        ttl = self._negative_ttl_ms if record is None else self._ttl_ms
+        raw = self.codec.encode(digest, record, ttl)
+        async with _redis_errors(), self.gate:
+            await self.client.set(self.entry_key(digest), raw, px=ttl, nx=True)
+
+    async def invalidate(self, digests: Iterable[bytes], change: StoreChange | None) -> None:
+        """Tombstone each digest and publish the change in one round trip, retried; raises if
+        Redis never took it."""
+        digests = list(digests)
         for attempt in range(1, _INVALIDATE_ATTEMPTS + 1):
             try:
-                async with self.client.pipeline(transaction=True) as pipe:
-                    pipe.set(self._key(digest), _TOMBSTONE, px=self._tombstone_ttl_ms)
-                    pipe.publish(self.channel, digest)
+                async with self.gate, self.client.pipeline(transaction=True) as pipe:
+                    for digest in digests:
+                        pipe.set(self.entry_key(digest), _TOMBSTONE, px=self._tombstone_ttl_ms)
+                    if change is not None:
+                        pipe.publish(self.channel, self.codec.sign_change(change))
                     await pipe.execute()
                 return
             except (RedisError, OSError) as exc:
@@ -126,37 +167,32 @@ class RedisKeyCache:
                     raise CacheUnavailableError(f"Redis failed: {type(exc).__name__}") from None
                 await asyncio.sleep(0.05 * attempt)
 
-    async def listen(
-        self, on_invalidate: Callable[[bytes], None], on_resync: Callable[[], None]
-    ) -> None:
+    async def listen(self, on_change: Callable[[StoreChange], None]) -> None:
         delay = 0.1
         while True:
             try:
-                await self._listen_once(on_invalidate, on_resync)
+                await self._listen_once(on_change)
             except (RedisError, OSError) as exc:
                 logger.warning(
-                    "invalidation listener lost Redis (%s); reconnecting", type(exc).__name__
+                    "change notices from Redis lost (%s); reconnecting", type(exc).__name__
                 )
-            on_resync()  # messages may have been lost while disconnected
+            except Exception:  # whatever it was, the listener must outlive it
+                logger.exception("change notices from Redis failed; reconnecting")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    async def _listen_once(
-        self, on_invalidate: Callable[[bytes], None], on_resync: Callable[[], None]
-    ) -> None:
+    async def _listen_once(self, on_change: Callable[[StoreChange], None]) -> None:
         async with self.client.pubsub() as pubsub:
             await pubsub.subscribe(self.channel)
-            on_resync()  # anything published before the subscription took effect is unseen
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is not None and message["type"] == "message":
-                    on_invalidate(message["data"])
-
-    async def ping(self) -> bool:
-        try:
-            return bool(await self.client.ping())
-        except (RedisError, OSError):
-            return False
+                if message is None or message["type"] != "message":
+                    continue
+                change = self.codec.open_change(message["data"])
+                if change is BAD:
+                    logger.warning("ignored a change notice that failed its check")
+                else:
+                    on_change(change)
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -1,9 +1,11 @@
 """What the SQLite and Postgres stores share: the queries, written once with `$n` placeholders,
-and the mapping between rows and records. Each adapter supplies connections and time encoding."""
+and the mapping between rows and records. Each adapter supplies connections, time encoding and
+its way of appending to the change log."""
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -21,8 +23,9 @@ from keyguard.core import (
     encode_cursor,
     freeze_mapping,
 )
-from keyguard.ports import KeyTransaction
+from keyguard.ports import REHASHED, KeyTransaction
 
+from ._sql_change_log import SqlChangeLog
 from ._sql_lists import audit_list_sql, key_list_cursor, key_list_sql
 from ._sql_shapes import KEY_COLUMNS, Row, Runner
 from ._sql_transaction import SqlTransaction
@@ -30,15 +33,14 @@ from ._sql_transaction import SqlTransaction
 __all__ = ["SqlKeyStore", "dedupe_latest"]
 
 
-class SqlKeyStore(abc.ABC):
+class SqlKeyStore(SqlChangeLog):
     """A `KeyStore` over SQL; subclasses provide connections, time encoding and batch updates."""
 
-    @abc.abstractmethod
-    def _reader(self) -> AbstractAsyncContextManager[Runner]: ...
+    row_lock = ""  # what a transaction's read of a key adds to lock its row until the end
 
     @abc.abstractmethod
-    def _writer(self, account: str) -> AbstractAsyncContextManager[Runner]:
-        """A transaction holding a lock on `account` until it commits or rolls back."""
+    def _writer(self, account: str | None) -> AbstractAsyncContextManager[Runner]:
+        """A transaction holding a lock on `account` (None: no account lock) until it ends."""
 
     @abc.abstractmethod
     def encode_time(self, at: datetime | None) -> Any: ...
@@ -62,6 +64,7 @@ class SqlKeyStore(abc.ABC):
             revoked_at=self.decode_time(row["revoked_at"]),
             expires_at=self.decode_time(row["expires_at"]),
             replaced_by=row["replaced_by"],
+            version=int(row["version"]),
         )
 
     def _time(self, value: Any) -> datetime:
@@ -82,14 +85,20 @@ class SqlKeyStore(abc.ABC):
 
     async def rehash(
         self, key_id: str, old_digest: bytes, new_digest: bytes, hash_version: str
-    ) -> bool:
+    ) -> KeyRecord | None:
+        # The row as it is after the update: on PostgreSQL an UPDATE that waited for a
+        # concurrent revoke's row lock sees (and returns) the revoked row.
         sql = (
             "UPDATE keyguard_keys SET digest = $1, hash_version = $2"
-            " WHERE id = $3 AND digest = $4 RETURNING id"
+            f" WHERE id = $3 AND digest = $4 RETURNING {KEY_COLUMNS}"
         )
-        async with self._reader() as runner:
+        async with self._writer(None) as runner:
             rows = await runner.fetch(sql, new_digest, hash_version, key_id, old_digest)
-        return bool(rows)
+            if not rows:
+                return None
+            record = self.key_from_row(rows[0])
+            seq = await self.append_change(runner, key_id, new_digest, REHASHED)
+        return dataclasses.replace(record, version=seq)
 
     async def get_key(self, key_id: str, account: str | None = None) -> KeyRecord | None:
         sql = f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE id = $1"

@@ -1,5 +1,5 @@
 """One SQL transaction as a `KeyTransaction`, confined to one account: the writes of the
-lifecycle, each with its audit row in the same transaction."""
+lifecycle, each with its audit row and its change-log row in the same transaction."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class SqlTransaction:
 
     async def get_key(self, key_id: str) -> StoredKey | None:
         rows = await self._run.fetch(
-            f"SELECT {KEY_COLUMNS}, digest FROM keyguard_keys WHERE id = $1 AND account = $2",
+            f"SELECT {KEY_COLUMNS}, digest FROM keyguard_keys WHERE id = $1 AND account = $2"
+            + self._store.row_lock,
             key_id,
             self._account,
         )
@@ -65,12 +66,12 @@ class SqlTransaction:
     async def insert_key(self, record: KeyRecord, digest: bytes, hash_version: str) -> None:
         t = self._store.encode_time
         await self._run.execute(
-            f"INSERT INTO keyguard_keys ({KEY_COLUMNS}, digest, hash_version)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            f"INSERT INTO keyguard_keys ({KEY_COLUMNS}, digest, hash_version) VALUES"
+            " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             *(record.id, self._account, record.owner, record.name, record.environment),
             *(record.access.value, record.prefix, record.last4, json.dumps(dict(record.metadata))),
             *(t(record.created_at), t(record.last_used_at), t(record.revoked_at)),
-            *(t(record.expires_at), record.replaced_by, digest, hash_version),
+            *(t(record.expires_at), record.replaced_by, record.version, digest, hash_version),
         )
 
     async def update_key(self, record: KeyRecord) -> None:
@@ -95,3 +96,6 @@ class SqlTransaction:
             *(event.request_id, self._store.encode_time(event.occurred_at)),
             json.dumps(dict(event.data)),
         )
+
+    async def record_change(self, key_id: str, digest: bytes, event: str) -> int:
+        return await self._store.append_change(self._run, key_id, digest, event)

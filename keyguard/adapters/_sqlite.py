@@ -14,15 +14,15 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from keyguard.core import StoreUnavailableError
+from keyguard.core import StoreUnavailableError, utcnow
 
 from ._migrations import MIGRATIONS_TABLE, migrations
-from ._sql_shapes import Row
+from ._sql_shapes import Row, Runner
 from ._sql_store import SqlKeyStore, dedupe_latest
 
 __all__ = ["SQLiteKeyStore"]
@@ -53,9 +53,9 @@ class _Runner:
 class SQLiteKeyStore(SqlKeyStore):
     """A key store in one SQLite file (or `:memory:`); the schema is created on first use."""
 
-    def __init__(self, path: str = "keyguard.db", *, busy_timeout: float = 5.0) -> None:
+    def __init__(self, path: str = "keyguard.db", *, timeout: float = 2.0) -> None:
         self.path = path
-        self._busy_timeout = busy_timeout
+        self._busy_timeout = timeout  # how long a statement waits for another process's lock
         self._conn: sqlite3.Connection | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
@@ -116,8 +116,6 @@ class SQLiteKeyStore(SqlKeyStore):
             raise StoreUnavailableError("the SQLite store is not open")
         try:
             return await asyncio.get_running_loop().run_in_executor(thread, fn, conn)
-        except sqlite3.IntegrityError:
-            raise
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"SQLite failed: {type(exc).__name__}") from None
 
@@ -127,17 +125,38 @@ class SQLiteKeyStore(SqlKeyStore):
             yield _Runner(self)
 
     @asynccontextmanager
-    async def _writer(self, account: str) -> AsyncIterator[_Runner]:
+    async def _writer(self, account: str | None) -> AsyncIterator[_Runner]:
         # One connection and one lock: the whole database is the account lock.
         async with self._lock:
             runner = _Runner(self)
-            await runner.execute("BEGIN IMMEDIATE")
             try:
+                await runner.execute("BEGIN IMMEDIATE")
                 yield runner
             except BaseException:
-                await self._call(lambda c: c.execute("ROLLBACK"))
+                # Shielded and in the worker thread, after whatever it is still running (a
+                # BEGIN whose caller was cancelled still begins): never a transaction left open.
+                await asyncio.shield(self._call(_roll_back))
                 raise
             await runner.execute("COMMIT")
+
+    def ago(self, placeholder: str, seconds: float) -> tuple[str, Any]:
+        # One host's clock: processes sharing a SQLite file share the machine it is on.
+        return placeholder, self.encode_time(utcnow() - timedelta(seconds=seconds))
+
+    async def append_change(self, runner: Runner, key_id: str, digest: bytes, event: str) -> int:
+        # `BEGIN IMMEDIATE` made this transaction the only writer: `seq`s commit in order.
+        rows = await runner.fetch(
+            "INSERT INTO keyguard_changes (key_id, digest, event, occurred_at)"
+            " VALUES ($1, $2, $3, $4) RETURNING seq",
+            *(key_id, digest, event, self.encode_time(utcnow())),
+        )
+        seq = int(rows[0]["seq"])
+        await runner.execute("UPDATE keyguard_keys SET version = $1 WHERE id = $2", seq, key_id)
+        return seq
+
+    async def watch_changes(self, wake: Callable[[], None]) -> None:
+        """SQLite cannot tell other processes of a commit: readers poll the log alone."""
+        del wake
 
     def encode_time(self, at: datetime | None) -> str | None:
         return None if at is None else at.astimezone(UTC).strftime(_TIME_FORMAT)
@@ -158,6 +177,11 @@ class SQLiteKeyStore(SqlKeyStore):
             )
             async with self._lock:
                 await _Runner(self).execute(sql, *args)
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _migrate(conn: sqlite3.Connection) -> list[int]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._postgres import PostgresKeyStore, mask_url
+from ._postgres import PostgresKeyStore
 from ._sqlite import SQLiteKeyStore
+from ._urls import mask_url
 
 __all__ = ["DEFAULT_DATABASE_URL", "store_from_url"]
 

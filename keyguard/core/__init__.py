@@ -14,7 +14,7 @@ from ._credentials import (
     extract_key,
     sane_request_id,
 )
-from ._digest import DIGEST_CONTEXT, DIGEST_SIZE, KeyHasher
+from ._digest import DIGEST_CONTEXT, DIGEST_SIZE, SHARED_CACHE_MAC_CONTEXT, KeyHasher, derive_key
 from ._envelope import (
     FORBIDDEN_MESSAGE,
     INVALID_KEY_MESSAGE,
@@ -88,6 +88,7 @@ __all__ = [
     "MISSING_KEY_MESSAGE",
     "RANDOM_LENGTH",
     "RATE_LIMITED_MESSAGE",
+    "SHARED_CACHE_MAC_CONTEXT",
     "UNAVAILABLE_MESSAGE",
     "Access",
     "AccessPolicy",
@@ -123,6 +124,7 @@ __all__ = [
     "checksum",
     "compile_routes",
     "decode_cursor",
+    "derive_key",
     "encode_cursor",
     "error_body",
     "extract_key",

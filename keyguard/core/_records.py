@@ -63,6 +63,9 @@ class KeyRecord:
     expires_at: datetime | None = None
     replaced_by: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False, compare=False)
+    # The store's change-log sequence number of the key's last change (0: never changed). It
+    # only grows, so a cached copy older than a change a process has heard of can be told apart.
+    version: int = field(default=0, compare=False)
 
     def status(self, now: datetime) -> KeyStatus:
         if self.revoked_at is not None:

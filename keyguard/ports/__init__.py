@@ -1,7 +1,18 @@
-"""Layer 2, the ports: the protocols the services depend on and the adapters implement."""
+"""Layer 2, the ports: the protocols the services depend on and the adapters implement.
+Internal: applications use what `keyguard` exports."""
 
 from ._cache import CacheMiss, SharedCache
-from ._failure_limiter import FailureLimiter
-from ._store import KeyStore, KeyTransaction, StoredKey
+from ._failure_limiter import FailureLimiter, Slot
+from ._store import REHASHED, KeyStore, KeyTransaction, StoreChange, StoredKey
 
-__all__ = ["CacheMiss", "FailureLimiter", "KeyStore", "KeyTransaction", "SharedCache", "StoredKey"]
+__all__ = [
+    "REHASHED",
+    "CacheMiss",
+    "FailureLimiter",
+    "KeyStore",
+    "KeyTransaction",
+    "SharedCache",
+    "Slot",
+    "StoreChange",
+    "StoredKey",
+]

@@ -1,16 +1,25 @@
-"""Layer 4, the services: the key lifecycle (manager) and the verifier (hot path)."""
+"""Layer 4, the services: the key lifecycle (manager), the verifier (hot path) and the change
+feed that keeps every process's caches honest. Internal: applications use what `keyguard`
+exports."""
 
+from ._change_feed import ChangeFeed
+from ._change_memory import ChangeMemory
 from ._circuit_breaker import CircuitBreaker
 from ._last_used import LastUsedRecorder
 from ._lifecycle import DEFAULT_GRACE, MAX_GRACE, MAX_PAGE, KeyChange, KeyManager
 from ._local_cache import CachedLookup, LocalCache
-from ._verifier import KeyVerifier, Miss, Verdict
+from ._shared_tier import SharedTier
+from ._tasks import stop_tasks
+from ._verifier import MEMORY_MARGIN, KeyVerifier, Miss, StoreAdmission, Verdict
 
 __all__ = [
     "DEFAULT_GRACE",
     "MAX_GRACE",
     "MAX_PAGE",
+    "MEMORY_MARGIN",
     "CachedLookup",
+    "ChangeFeed",
+    "ChangeMemory",
     "CircuitBreaker",
     "KeyChange",
     "KeyManager",
@@ -18,5 +27,8 @@ __all__ = [
     "LastUsedRecorder",
     "LocalCache",
     "Miss",
+    "SharedTier",
+    "StoreAdmission",
     "Verdict",
+    "stop_tasks",
 ]

@@ -7,13 +7,14 @@ one on a clean stop. A failed write keeps the times for the next try.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime
 
 from keyguard.core import KeyguardError
 from keyguard.ports import KeyStore
+
+from ._tasks import stop_tasks
 
 __all__ = ["LastUsedRecorder"]
 
@@ -61,11 +62,8 @@ class LastUsedRecorder:
             await self.flush()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_tasks([self._task])
+        self._task = None
         await self.flush()
 
 

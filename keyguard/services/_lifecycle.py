@@ -1,8 +1,9 @@
 """The key lifecycle: mint, read, list, rename, revoke, delete, roll, and the audit log.
 
-Every change and its audit row commit in one store transaction; listeners (cache invalidation)
-hear of a change only after it committed. The value of a new key exists only in the returned
-`CreatedKey`: the store keeps its digest.
+Every change, its audit row and its change-log row commit in one store transaction; every
+process learns of the change from the change log, and listeners (this process's caches, and
+through them every process at once) hear of it after it committed. The value of a new key exists
+only in the returned `CreatedKey`: the store keeps its digest.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class KeyChange(NamedTuple):
     key_id: str
     digest: bytes
     event: AuditEventType
+    version: int  # the change log's `seq` for it, now the key's version
 
 
 Listener = Callable[[KeyChange], Awaitable[None]]
@@ -207,8 +209,9 @@ class KeyManager:
             record, data = change
             await tx.update_key(record)
             await tx.insert_audit(self._event(event, record, now, actor, request_id, data))
-        await self._notify(KeyChange(record.account, record.id, stored.digest, event))
-        return record
+            version = await tx.record_change(record.id, stored.digest, event.value)
+        await self._notify(KeyChange(record.account, record.id, stored.digest, event, version))
+        return dataclasses.replace(record, version=version)
 
     async def delete(
         self,
@@ -228,9 +231,9 @@ class KeyManager:
             await tx.insert_audit(
                 self._event(AuditEventType.DELETED, stored.record, now, actor, request_id, data)
             )
-        await self._notify(
-            KeyChange(stored.record.account, key_id, stored.digest, AuditEventType.DELETED)
-        )
+            event = AuditEventType.DELETED
+            version = await tx.record_change(key_id, stored.digest, event.value)
+        await self._notify(KeyChange(stored.record.account, key_id, stored.digest, event, version))
         return stored.record
 
     async def roll(
@@ -252,7 +255,12 @@ class KeyManager:
             if not old.is_valid(now) or old.replaced_by is not None:
                 raise ConflictError("only an active key that was not rolled already can be rolled")
             template = dataclasses.replace(
-                old, id=new_id("key_"), created_at=now, last_used_at=None, expires_at=None
+                old,
+                id=new_id("key_"),
+                created_at=now,
+                last_used_at=None,
+                expires_at=None,
+                version=0,
             )
             created = await self._insert(
                 tx, template, now, actor, request_id, {"rolledFrom": old.id}
@@ -264,7 +272,9 @@ class KeyManager:
             await tx.insert_audit(
                 self._event(AuditEventType.ROLLED, rolled, now, actor, request_id, data)
             )
-        await self._notify(KeyChange(old.account, old.id, stored.digest, AuditEventType.ROLLED))
+            event = AuditEventType.ROLLED
+            version = await tx.record_change(old.id, stored.digest, event.value)
+        await self._notify(KeyChange(old.account, old.id, stored.digest, event, version))
         return created
 
     async def set_account_settings(self, settings: AccountSettings) -> AccountSettings:
@@ -307,15 +317,15 @@ class KeyManager:
         )
 
     async def _notify(self, change: KeyChange) -> None:
-        # The change is committed: a listener that fails is reported, loudly, not raised,
-        # since the caller's change did happen and retrying it would be wrong.
+        # The change is committed: a listener that fails is reported, not raised, since the
+        # caller's change did happen and retrying it would be wrong.
         for listener in self._listeners:
             try:
                 await listener(change)
             except Exception as exc:
-                logger.error(
-                    "%s of %s committed, but a cache could not be told (%s): other processes"
-                    " may accept the old state of the key until their caches expire",
+                logger.warning(
+                    "%s of %s committed, but the shared cache could not be told (%s): other"
+                    " processes learn of it from the store's change log instead",
                     change.event.value,
                     change.key_id,
                     type(exc).__name__,

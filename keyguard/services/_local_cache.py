@@ -1,7 +1,9 @@
 """The in-process cache: digest -> lookup result, bounded (LRU) and short-lived (TTL).
 
-Its TTL (about a second) is what bounds staleness when no shared cache tells this process of
-a change, e.g. several processes on one SQLite file; with Redis, invalidations arrive sooner.
+Changes arrive by key id (from the store's change log, or Redis), while entries are found by
+digest: an index from key id to digests lets a change drop every entry of its key, under
+whichever pepper's digest it was cached. The TTL (about a second) bounds what a change can
+leave behind when no word of it arrives.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ class LocalCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
-        # Read directly by the verifier's hot path; written only through put/discard/clear.
+        # Read directly by the verifier's hot path; written only through the methods below.
         self.entries: OrderedDict[bytes, CachedLookup] = OrderedDict()
+        self._digests_of: dict[str, set[bytes]] = {}  # key id -> digests holding its record
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -59,21 +62,43 @@ class LocalCache:
         if entry is None:
             return None
         if entry.fresh_until <= self._clock():
-            del self.entries[digest]
+            self.discard(digest)
             return None
         self.entries.move_to_end(digest)
         return entry
 
-    def put(self, digest: bytes, record: KeyRecord | None) -> None:
+    def put(
+        self, digest: bytes, record: KeyRecord | None, fresh_until: float | None = None
+    ) -> None:
+        """Cache for the TTL, or until `fresh_until` (monotonic) if that comes first."""
         if self.ttl == 0:
             return
-        self.entries[digest] = CachedLookup.of(record, self._clock() + self.ttl)
-        self.entries.move_to_end(digest)
+        deadline = self._clock() + self.ttl
+        if fresh_until is not None and fresh_until < deadline:
+            deadline = fresh_until
+        self.discard(digest)
+        self.entries[digest] = CachedLookup.of(record, deadline)
+        if record is not None:
+            self._digests_of.setdefault(record.id, set()).add(digest)
         while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)
+            self.discard(next(iter(self.entries)))
 
     def discard(self, digest: bytes) -> None:
-        self.entries.pop(digest, None)
+        entry = self.entries.pop(digest, None)
+        if entry is not None and entry.record is not None:
+            digests = self._digests_of.get(entry.record.id)
+            if digests is not None:
+                digests.discard(digest)
+                if not digests:
+                    del self._digests_of[entry.record.id]
+
+    def discard_key(self, key_id: str) -> set[bytes]:
+        """Drop every entry of the key; the digests they were under."""
+        digests = self._digests_of.pop(key_id, set())
+        for digest in digests:
+            self.entries.pop(digest, None)
+        return digests
 
     def clear(self) -> None:
         self.entries.clear()
+        self._digests_of.clear()

@@ -3,8 +3,9 @@
 format and checksum -> keyed digest -> in-process cache -> shared cache (Redis) -> store.
 A local hit costs no I/O and no await. A miss starts at most one fill per digest per process;
 concurrent requests for the same key wait for it. Every change heard of (from this process's
-manager or from the invalidation channel) drops the digest and bumps an epoch, and a fill that
-saw the epoch move does not cache what it read: it may predate the change.
+manager, the store's change log or the shared cache's channel) drops the key's entries, and a
+fill of one of its digests that began before it does not cache what it read: it may predate
+the change. Fills of other keys go on as before.
 """
 
 from __future__ import annotations
@@ -15,36 +16,30 @@ import logging
 import time
 from collections.abc import Sequence
 from time import monotonic
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from keyguard.core import (
-    CacheUnavailableError,
-    KeyFormat,
-    KeyHasher,
-    KeyRecord,
-    StoreUnavailableError,
-)
-from keyguard.ports import CacheMiss, KeyStore, SharedCache
+from keyguard.core import KeyFormat, KeyHasher, KeyRecord, StoreUnavailableError
+from keyguard.ports import CacheMiss, KeyStore, SharedCache, StoreChange
 
-from ._circuit_breaker import CircuitBreaker
+from ._change_memory import ChangeMemory
 from ._last_used import LastUsedRecorder
 from ._lifecycle import KeyChange
 from ._local_cache import CachedLookup, LocalCache
-from ._redelivery import Undelivered
+from ._shared_tier import SharedTier
 
-__all__ = ["KeyVerifier", "Miss", "Verdict"]
+__all__ = ["MEMORY_MARGIN", "KeyVerifier", "Miss", "StoreAdmission", "Verdict"]
 
 logger = logging.getLogger(__name__)
-# A corrupt entry (bad JSON, missing fields) is a cache failure too: the store still answers.
-_SHARED_ERRORS = (CacheUnavailableError, TimeoutError, ValueError, KeyError, TypeError)
-
-
-_RETRY = object()  # a cancelled load's answer to its waiters: load again yourselves
+# Beyond the shared entries' own lifetime, how long a change is remembered: covers clocks that
+# disagree between hosts and fills that write a while after they read.
+MEMORY_MARGIN = 60.0
+_RETRY = object()  # a load's answer to its waiters when they must load themselves
 
 
 class Verdict(enum.Enum):
     INVALID = "invalid"  # malformed, unknown, revoked or expired: 401
     UNAVAILABLE = "unavailable"  # the stores cannot say: 503, never 200
+    LIMITED = "limited"  # the store would have been asked, but the caller may not ask now: 429
 
 
 class Miss(NamedTuple):
@@ -52,6 +47,11 @@ class Miss(NamedTuple):
 
     digest: bytes
     token: str  # for digests under previous peppers; dropped with the request
+
+
+class StoreAdmission(Protocol):
+    async def admit(self) -> bool:
+        """May this fill ask the store? Called once, only when no cache could answer."""
 
 
 class KeyVerifier:
@@ -65,6 +65,7 @@ class KeyVerifier:
         local_cache: LocalCache | None = None,
         shared_cache: SharedCache | None = None,
         shared_entry_ttl: float = 60.0,
+        max_staleness: float = 1.0,
         last_used: LastUsedRecorder | None = None,
     ) -> None:
         self.store = store
@@ -73,13 +74,13 @@ class KeyVerifier:
         self.key_format = key_format or KeyFormat()
         # Not `or`: an empty LocalCache is falsy (it has __len__).
         self.local = local_cache if local_cache is not None else LocalCache()
-        self.shared = shared_cache
-        self.undelivered = Undelivered(entry_ttl=shared_entry_ttl)
-        self.breaker = CircuitBreaker("the shared cache")
+        self.memory = ChangeMemory(keep_for=shared_entry_ttl + MEMORY_MARGIN)
+        self.shared = SharedTier(shared_cache, memory=self.memory, max_staleness=max_staleness)
         self.last_used = last_used
         self.store_lookups = 0  # counts, for tests and metrics; never timings
-        self.shared_lookups = 0
-        self._epoch = 0
+        self._epoch = 0  # counts changes heard of
+        self._touched: dict[bytes, int] = {}  # digest -> the epoch of its last change
+        self._loading = 0  # fills in flight: `_touched` matters only while there are some
         self._entries = self.local.entries
         self._last_used_times = None if last_used is None else last_used.pending_times
         self._fills: dict[bytes, asyncio.Future[object]] = {}
@@ -132,12 +133,14 @@ class KeyVerifier:
             self.last_used.touch(record.id, now)
         return record
 
-    async def fill(self, digest: bytes, token: str | None = None) -> KeyRecord | Verdict:
+    async def fill(
+        self, digest: bytes, token: str | None = None, admission: StoreAdmission | None = None
+    ) -> KeyRecord | Verdict:
         """Find out about a digest the local cache does not hold: one load per digest at a time.
 
         The first caller loads inline (no Task: this is every miss's path); callers that come
         while it runs wait on its Future, shielded so that a waiter that hangs up cannot cancel
-        it. If the loader itself is cancelled, its waiters start over rather than fail.
+        it. If the loader is cancelled, or may not ask the store, its waiters start over.
         """
         while (pending := self._fills.get(digest)) is not None:
             found = await asyncio.shield(pending)
@@ -145,16 +148,20 @@ class KeyVerifier:
                 return self._verdict(found)
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._fills[digest] = future
+        self._loading += 1
         try:
-            found = await self._load(digest, token)
+            found = await self._load(digest, token, admission)
         except BaseException:
             future.set_result(_RETRY)
             raise
         else:
-            future.set_result(found)
+            future.set_result(_RETRY if found is Verdict.LIMITED else found)
         finally:
-            if self._fills.get(digest) is future:  # not replaced after a `forget`
+            if self._fills.get(digest) is future:  # not dropped after a change
                 del self._fills[digest]
+            self._loading -= 1
+            if not self._loading:
+                self._touched.clear()
         return self._verdict(found)
 
     def _verdict(self, found: object) -> KeyRecord | Verdict:
@@ -162,17 +169,19 @@ class KeyVerifier:
             return found
         return self._judge(CachedLookup.of(found, 0.0))  # type: ignore[arg-type]
 
-    async def _load(self, digest: bytes, token: str | None) -> KeyRecord | Verdict | None:
+    async def _load(
+        self, digest: bytes, token: str | None, admission: StoreAdmission | None
+    ) -> KeyRecord | Verdict | None:
         epoch = self._epoch
-        shared = await self._from_shared(digest)
+        shared = await self.shared.get(digest)
         if not isinstance(shared, CacheMiss):
-            self._remember(digest, shared, epoch)
+            self._remember(digest, shared, epoch, self.shared.trusted_until)
             return shared
+        if admission is not None and not await admission.admit():
+            return Verdict.LIMITED
+        read_at = monotonic()
         try:
-            self.store_lookups += 1
-            record = await self.store.find_by_digest(digest)
-            if record is None and token is not None and self.previous_hashers:
-                record = await self._find_under_previous_peppers(digest, token)
+            record = await self._from_store(digest, token)
         except StoreUnavailableError as exc:
             logger.warning("key store unavailable: %s", exc)
             return Verdict.UNAVAILABLE
@@ -180,75 +189,79 @@ class KeyVerifier:
             # Whatever went wrong, the key was not checked: 503, never 200, never a crash.
             logger.exception("key lookup failed")
             return Verdict.UNAVAILABLE
-        if shared is CacheMiss.ABSENT and self._epoch == epoch:
-            await self._to_shared(digest, record)
-        self._remember(digest, record, epoch)
+        if shared is CacheMiss.ABSENT and self._unchanged(digest, epoch):
+            await self.shared.put(digest, record)
+        self._remember(digest, record, epoch, read_at + self.local.ttl)
+        return record
+
+    async def _from_store(self, digest: bytes, token: str | None) -> KeyRecord | None:
+        self.store_lookups += 1
+        record = await self.store.find_by_digest(digest)
+        if record is None and token is not None and self.previous_hashers:
+            record = await self._find_under_previous_peppers(digest, token)
         return record
 
     async def _find_under_previous_peppers(self, digest: bytes, token: str) -> KeyRecord | None:
         """A key minted before the pepper changed: found under an old digest, then moved to
-        the current one, so this costs its extra lookups once."""
+        the current one, so this costs its extra lookups once. The answer is the record as
+        the move left it, so a revoke that committed meanwhile is not missed."""
         for hasher in self.previous_hashers:
             old = hasher.digest(token)
             self.store_lookups += 1
             record = await self.store.find_by_digest(old)
             if record is not None:
-                await self.store.rehash(record.id, old, digest, self.hasher.version)
-                return record
+                moved = await self.store.rehash(record.id, old, digest, self.hasher.version)
+                if moved is None:  # moved by another process meanwhile: read where it went
+                    self.store_lookups += 1
+                    return await self.store.find_by_digest(digest)
+                return moved
         return None
 
-    def _remember(self, digest: bytes, record: KeyRecord | None, epoch: int) -> None:
-        if self._epoch == epoch:  # else a change arrived mid-fill: what we read may be stale
-            self.local.put(digest, record)
+    def _unchanged(self, digest: bytes, epoch: int) -> bool:
+        """Has no change touched `digest` since `epoch` (when a fill of it began)?"""
+        return self._touched.get(digest, -1) <= epoch
 
-    async def _from_shared(self, digest: bytes) -> KeyRecord | CacheMiss | None:
-        if self.shared is None or not self.breaker.allows() or digest in self.undelivered:
-            return CacheMiss.INVALIDATED  # go to the store, and do not fill
-        try:
-            self.shared_lookups += 1
-            # No asyncio timeout here: a timer per miss costs more than the call's own checks,
-            # and the port requires each call to time out by itself (Redis: socket_timeout).
-            found = await self.shared.get(digest)
-        except _SHARED_ERRORS as exc:
-            self._shared_failed(exc)
-            return CacheMiss.INVALIDATED
-        self.breaker.success()
-        return found
+    def _remember(
+        self, digest: bytes, record: KeyRecord | None, epoch: int, fresh_until: float
+    ) -> None:
+        if self._unchanged(digest, epoch):  # else what was read may predate the change
+            self.local.put(digest, record, fresh_until)
 
-    async def _to_shared(self, digest: bytes, record: KeyRecord | None) -> None:
-        assert self.shared is not None
-        try:
-            await self.shared.put(digest, record)
-        except _SHARED_ERRORS as exc:
-            self._shared_failed(exc)
-
-    def _shared_failed(self, exc: BaseException) -> None:
-        logger.debug("shared cache call failed: %s", type(exc).__name__)
-        self.breaker.failure()
-
-    def forget(self, digest: bytes) -> None:
-        """Drop a digest everywhere in this process: cache, pending fill, and any fill's claim."""
+    def forget(self, *digests: bytes) -> None:
+        """Drop digests in this process: their cache entries, and fills of them in flight
+        (which will not cache what they read, and which new requests will not join)."""
         self._epoch += 1
-        self.local.discard(digest)
-        self._fills.pop(digest, None)
+        for digest in digests:
+            self.local.discard(digest)
+            self._fills.pop(digest, None)
+            self._touched[digest] = self._epoch
 
-    def forget_all(self) -> None:
-        self._epoch += 1
-        self.local.clear()
-        self._fills.clear()
+    def learn(self, change: StoreChange) -> list[bytes]:
+        """A change heard of: drop every copy of the key here (under any digest), remember it
+        against stale shared entries; the digests dropped. A change heard of already (by
+        another path, or replayed) changes nothing: its copies went when it was first heard."""
+        if not self.memory.learn(change.key_id, change.seq):
+            return []
+        digests = [change.digest, *self.local.discard_key(change.key_id)]
+        self.forget(*digests)
+        return digests
+
+    def on_shared_change(self, change: StoreChange) -> None:
+        """From the shared cache's channel: the fast path (its sender tombstoned already)."""
+        self.learn(change)
+
+    def on_store_changes(self, changes: Sequence[StoreChange]) -> None:
+        """From the change log: applied here at once, then repaired in the shared cache (the
+        process that made the change may not have reached it)."""
+        digests: list[bytes] = []
+        for change in changes:
+            digests.extend(self.learn(change))
+        self.shared.repair(digests)
 
     async def on_key_change(self, change: KeyChange) -> None:
-        """The manager's listener: this process at once, then every other through the cache."""
-        self.forget(change.digest)
-        if self.shared is None:
-            return
-        try:
-            await self.shared.invalidate(change.digest)
-        except Exception:
-            # The shared cache still holds the old entry: not trusted here until it is told.
-            self.undelivered.add(change.digest)
-            raise
-        finally:
-            # A lookup that began before the tombstone landed may have read the old entry
-            # from the shared cache and cached it here: drop it, and void fills in flight.
-            self.forget(change.digest)
+        """The manager's listener: this process at once, then every other through the cache.
+        Raises if the shared cache could not be told: the others still learn of it from the
+        store's change log, within the bound."""
+        logged = StoreChange(change.version, change.key_id, change.digest, change.event.value)
+        digests = self.learn(logged) or [change.digest]  # the log may have told us first
+        await self.shared.invalidate(digests, logged)

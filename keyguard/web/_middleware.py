@@ -14,7 +14,6 @@ from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
-from keyguard.adapters import LocalFailureLimiter
 from keyguard.core import (
     DEFAULT_PUBLISHABLE_ROUTES,
     Access,
@@ -25,7 +24,7 @@ from keyguard.core import (
     candidate_key,
     extract_key,
 )
-from keyguard.ports import FailureLimiter
+from keyguard.ports import FailureLimiter, Slot
 from keyguard.services import Miss, Verdict
 
 from ._asgi_wrappers import run_lifespan, with_sunset
@@ -45,6 +44,27 @@ OnError = Callable[[Scope, Rejection], Awaitable[None] | None]
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
+
+
+class _Attempt:
+    """One request's claim on its client's failure budget, taken only if the store must be
+    asked: a client over its limit is refused lookups, not keys a cache vouches for."""
+
+    __slots__ = ("client", "limiter", "retry_after", "slot")
+
+    def __init__(self, limiter: FailureLimiter, client: str) -> None:
+        self.limiter = limiter
+        self.client = client
+        self.slot: Slot | None = None
+        self.retry_after = 0.0
+
+    async def admit(self) -> bool:
+        got = await self.limiter.acquire(self.client)
+        if isinstance(got, Slot):
+            self.slot = got
+            return True
+        self.retry_after = got
+        return False
 
 
 class APIKeyMiddleware:
@@ -75,7 +95,7 @@ class APIKeyMiddleware:
             raise ValueError(f"unknown environment {require_environment!r}")
         self.require_environment = require_environment
         self.accept_x_api_key = accept_x_api_key
-        self.limiter = failure_limiter or LocalFailureLimiter()
+        self.limiter = failure_limiter or guard.failure_limiter  # shared when Redis is
         self.client_address = client_address
         self.on_error = on_error
         self.refusals = Refusals(realm)
@@ -138,14 +158,18 @@ class APIKeyMiddleware:
             return await self._failure(scope)
         result = self.verifier.check_cached(token)
         if isinstance(result, Miss):
-            # A client over its failure limit gets no lookup: guessing must not reach the store.
-            wait = await self.limiter.retry_after(self.client_address(scope))
-            if wait:
-                return Refusal.RATE_LIMITED, wait
-            result = await self.verifier.fill(result.digest, result.token)
+            gate = _Attempt(self.limiter, self.client_address(scope))
+            # A lookup cut short (the client hung up, say) keeps its slot: a failure.
+            result = await self.verifier.fill(result.digest, result.token, gate)
+            if gate.slot is not None and result is not Verdict.INVALID:
+                await self.limiter.release(gate.slot)  # not a failure after all
+            if result is Verdict.LIMITED:
+                return Refusal.RATE_LIMITED, gate.retry_after
+            if result is Verdict.INVALID and gate.slot is not None:
+                return Refusal.INVALID, 0.0  # its slot already counted the failure
         if result is Verdict.UNAVAILABLE:
             return Refusal.UNAVAILABLE, 0.0
-        if result is Verdict.INVALID:
+        if isinstance(result, Verdict):
             return await self._failure(scope)
         return result
 

@@ -1,5 +1,5 @@
 """Fixtures for the end-to-end tests: guards driven in-process, a Redis of their own to kill,
-a proxy in front of PostgreSQL to cut, and a database of their own to lock out."""
+a link to PostgreSQL to cut or hang, and a database of their own to lock out."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+import redis.asyncio as aioredis
 
 from keyguard import PostgresKeyStore
 from keyguard._guard import KeyGuard
 from keyguard._settings import Settings
 
-from ._support import PEPPER, InProcess, RedisServer, TcpProxy, with_port
+from ._faults import FaultyLink
+from ._servers import RedisServer
+from ._support import PEPPER, InProcess, with_port
 
 MakeGuard = Callable[..., Awaitable[InProcess]]
 
@@ -66,6 +69,16 @@ async def make_guard() -> AsyncIterator[MakeGuard]:
 
 
 @pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client of the real Redis, for tests that read or write entries themselves."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A `redis-server` of this test's own, on a free port, killed at teardown."""
     server = RedisServer(tmp_path)
@@ -77,20 +90,19 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-async def pg_proxy(pg_database_url: str) -> AsyncIterator[TcpProxy]:
-    """A TCP proxy in front of the real PostgreSQL; `pg_proxy.stop()` makes it unreachable."""
+def pg_link(pg_database_url: str) -> Iterator[FaultyLink]:
+    """A link to the real PostgreSQL the test can cut, hang or slow (`pg_link.cut()`)."""
     target = urlsplit(pg_database_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
-    await proxy.start()
+    link = FaultyLink(target.hostname or "127.0.0.1", target.port or 5432)
     try:
-        yield proxy
+        yield link
     finally:
-        await proxy.stop()
+        link.close()
 
 
 @pytest.fixture
-def proxied_url(pg_database_url: str, pg_proxy: TcpProxy) -> str:
-    return with_port(pg_database_url, pg_proxy.port)
+def proxied_url(pg_database_url: str, pg_link: FaultyLink) -> str:
+    return with_port(pg_database_url, pg_link.port)
 
 
 @pytest.fixture

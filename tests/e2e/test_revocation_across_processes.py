@@ -24,7 +24,8 @@ from keyguard._settings import Settings
 from keyguard.services import Verdict
 
 from ._asgi import PING
-from ._support import PEPPER, UvicornServer, auth, clean_env, summary
+from ._servers import UvicornServer, clean_env
+from ._support import PEPPER, auth, summary
 from .conftest import MakeGuard
 
 TRIALS = 100
@@ -61,7 +62,7 @@ def servers(
             started.append(UvicornServer(name, env, logs))
         for server in started:
             server.wait_ready()
-        _wait_subscribed(redis_url, redis_prefix + "invalidate", at_least=2)
+        _wait_subscribed(redis_url, redis_prefix + "changes", at_least=2)
         yield Servers(*started)
     finally:
         for server in started:

@@ -14,11 +14,15 @@ from dataclasses import dataclass
 
 import asyncpg
 import httpx
+import pytest
 
-from keyguard import PostgresKeyStore
+from keyguard import PostgresKeyStore, StoreUnavailableError
+from keyguard._guard import KeyGuard
 from keyguard._settings import Settings
 
-from ._support import PEPPER, InProcess, RedisServer, TcpProxy, wait_for
+from ._faults import FaultyLink
+from ._servers import RedisServer
+from ._support import PEPPER, InProcess, wait_for
 from .conftest import MakeGuard, admin_url
 
 
@@ -45,11 +49,11 @@ def _check_unavailable(response: httpx.Response) -> None:
 
 
 def _store(url: str) -> PostgresKeyStore:
-    return PostgresKeyStore(url, connect_timeout=2.0, command_timeout=2.0)
+    return PostgresKeyStore(url, timeout=2.0)
 
 
 async def test_store_unreachable_cached_keys_until_their_ttl_then_503(
-    pg_proxy: TcpProxy, proxied_url: str, make_guard: MakeGuard, account: str
+    pg_link: FaultyLink, proxied_url: str, make_guard: MakeGuard, account: str
 ) -> None:
     ttl = 1.0
     settings = Settings(database_url=proxied_url, pepper=PEPPER, local_cache_ttl=ttl)
@@ -64,7 +68,7 @@ async def test_store_unreachable_cached_keys_until_their_ttl_then_503(
     assert await guarded.status(cached.value) == 200
     fill_done = time.monotonic()
 
-    await pg_proxy.stop()
+    pg_link.cut()
     outage = time.monotonic()
     answers: dict[str, list[Answer]] = {"cached": [], "uncached": [], "revoked": []}
     values = {"cached": cached.value, "uncached": uncached.value, "revoked": revoked.value}
@@ -93,7 +97,7 @@ async def test_store_unreachable_cached_keys_until_their_ttl_then_503(
     await last_used.flush()
     assert last_used.pending >= 1
 
-    await pg_proxy.start()  # back: everything is checked again
+    pg_link.restore()  # back: everything is checked again
     await wait_for(
         lambda: _is(guarded, uncached.value, 200), within=15, what="the store to answer again"
     )
@@ -105,7 +109,7 @@ async def test_store_unreachable_cached_keys_until_their_ttl_then_503(
 
 
 async def test_store_and_redis_both_down_is_503(
-    pg_proxy: TcpProxy,
+    pg_link: FaultyLink,
     proxied_url: str,
     redis_server: RedisServer,
     redis_prefix: str,
@@ -129,25 +133,22 @@ async def test_store_and_redis_both_down_is_503(
     )
     assert await guarded.status(key.value) == 200  # now in Redis too
 
-    await pg_proxy.stop()
-    # Store down, Redis up: Redis still vouches for the key it holds, past the local TTL.
-    shared = verifier.shared_lookups
-    until = time.monotonic() + 3 * ttl
-    while time.monotonic() < until:
-        assert await guarded.status(key.value) == 200
+    pg_link.cut()
+    # Store down, Redis up: Redis may vouch for the key it holds only while this process could
+    # still have heard of a change from the store's log, max_staleness after its last read.
+    statuses: list[tuple[float, int]] = []
+    deadline = time.monotonic() + 10
+    while not statuses or statuses[-1][1] != 503:
+        assert time.monotonic() < deadline, "Redis was trusted without the change log"
+        statuses.append((time.monotonic(), (await _answer(guarded, key.value)).status))
         await asyncio.sleep(0.02)
-    assert verifier.shared_lookups > shared, "Redis was not what answered"
+    assert {s for _, s in statuses} <= {200, 503}
+    trusted_until = verifier.shared.trusted_until  # the last read of the log, plus the bound
+    assert all(at < trusted_until for at, s in statuses if s == 200), "trusted past the bound"
+    assert verifier.shared.lookups > 0, "Redis was never what answered"
     assert (await _answer(guarded, never_seen.value)).status == 503
 
-    redis_server.kill()
-    statuses: list[int] = []
-    deadline = time.monotonic() + 10
-    while not statuses or statuses[-1] != 503:
-        assert time.monotonic() < deadline, "still answering 200 with both stores down"
-        statuses.append((await _answer(guarded, key.value)).status)
-        await asyncio.sleep(0.02)
-    assert set(statuses) <= {200, 503}
-    assert all(s == 200 for s in statuses[:-1])  # a 200 only until the local entry went stale
+    redis_server.kill()  # both down: nothing can vouch for any key
     for _ in range(5):
         assert (await _answer(guarded, key.value)).status == 503
         assert (await _answer(guarded, never_seen.value)).status == 503
@@ -217,3 +218,49 @@ async def test_last_used_times_survive_a_database_that_refuses_connections(
 
 async def _is(target: InProcess, value: str, status: int) -> bool:
     return await target.status(value) == status
+
+
+async def test_a_hung_store_answers_503_within_the_store_timeout(
+    pg_link: FaultyLink, proxied_url: str, make_guard: MakeGuard, account: str
+) -> None:
+    """Finding 8: PostgreSQL accepts connections but never answers. Every lookup and every
+    change gives up within `store_timeout` (503, not a wait of 5-10 s), while a key cached
+    before keeps working up to its TTL; when the store answers again, so does keyguard."""
+    timeout = 1.0
+    settings = Settings(database_url=proxied_url, pepper=PEPPER, store_timeout=timeout)
+    guarded = await make_guard(settings)
+    manager = guarded.guard.manager
+    cached = await manager.create(account=account, name="c", environment="live", access="secret")
+    uncached = await manager.create(account=account, name="u", environment="live", access="secret")
+    fill_sent = time.monotonic()
+    assert await guarded.status(cached.value) == 200
+
+    pg_link.hang()
+    answers = await asyncio.gather(*(_answer(guarded, uncached.value) for _ in range(5)))
+    assert [a.status for a in answers] == [503] * 5
+    assert max(a.done - a.sent for a in answers) < timeout + 0.5, answers
+    still = await _answer(guarded, cached.value)
+    assert still.status == (200 if still.sent < fill_sent + settings.local_cache_ttl else 503)
+
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailableError):
+        await manager.revoke(uncached.record.id)
+    assert time.monotonic() - began < timeout + 0.5
+
+    pg_link.restore()
+    await wait_for(
+        lambda: _is(guarded, uncached.value, 200), within=15, what="the store to answer again"
+    )
+
+
+async def test_starting_against_a_hung_store_gives_up_in_bounded_time(
+    pg_link: FaultyLink, proxied_url: str
+) -> None:
+    pg_link.hang()
+    guard = KeyGuard(Settings(database_url=proxied_url, pepper=PEPPER, store_timeout=0.5))
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailableError):
+        await guard.start()
+    # Three connection attempts of at most 0.5 s each, with 0.4 s and 0.8 s between them.
+    assert time.monotonic() - began < 3 * 0.5 + 1.2 + 1.0
+    assert not guard.started

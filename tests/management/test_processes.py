@@ -26,7 +26,8 @@ def settings(pg_database_url: str, redis_url: str, redis_prefix: str) -> Setting
         redis_url=redis_url,
         redis_prefix=redis_prefix,
         pepper=TEST_PEPPER,
-        local_cache_ttl=30.0,  # long: only the invalidation can make the other process see it
+        max_staleness=30.0,  # long: only word of the change can make the other process see it
+        local_cache_ttl=30.0,
     )
 
 

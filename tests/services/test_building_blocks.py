@@ -8,6 +8,7 @@ from pathlib import Path
 from keyguard import Access, KeyManager, KeyRecord, SQLiteKeyStore
 from keyguard.adapters import LocalFailureLimiter
 from keyguard.core import seconds_to_wait
+from keyguard.ports import Slot
 from keyguard.services import CircuitBreaker, LastUsedRecorder, LocalCache
 
 
@@ -107,10 +108,26 @@ async def test_failure_limiter_counts_per_client_and_forgets_old_windows() -> No
     limiter = LocalFailureLimiter(limit=2, window=60, clock=clock)
     assert await limiter.record_failure("a") == 0
     assert await limiter.record_failure("a") > 0
-    assert await limiter.retry_after("a") > 0
-    assert await limiter.retry_after("b") == 0
+    assert not isinstance(await limiter.acquire("a"), Slot)  # over: no lookup
+    assert isinstance(await limiter.acquire("b"), Slot)
     clock.now += 120
-    assert await limiter.retry_after("a") == 0
+    assert isinstance(await limiter.acquire("a"), Slot)
+
+
+async def test_slots_count_until_released_and_no_more_than_the_limit_are_handed_out() -> None:
+    clock = Ticker()
+    clock.now = 600.0
+    limiter = LocalFailureLimiter(limit=3, window=60, clock=clock)
+    slots = [await limiter.acquire("a") for _ in range(5)]
+    taken = [s for s in slots if isinstance(s, Slot)]
+    assert len(taken) == 3, slots  # concurrent attempts: at most the limit reach the store
+    assert all(w > 0 for w in slots if not isinstance(w, Slot))
+    await limiter.release(taken[0])  # that lookup found a valid key: not a failure
+    assert isinstance(await limiter.acquire("a"), Slot)
+    assert not isinstance(await limiter.acquire("a"), Slot)
+    clock.now += 60  # a slot taken in the previous window is released from that window
+    await limiter.release(taken[1])
+    assert limiter._counts["a"][1] == 2  # three counted in that window, one given back
 
 
 async def test_failure_limiter_memory_is_bounded() -> None:

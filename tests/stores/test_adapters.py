@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from keyguard import (
@@ -17,6 +19,7 @@ from keyguard import (
     StoreUnavailableError,
     store_from_url,
 )
+from keyguard.adapters._postgres import MIGRATION_LOCK
 
 
 def test_store_from_url_picks_the_adapter() -> None:
@@ -76,7 +79,7 @@ async def test_an_unmigrated_postgres_database_says_to_run_migrate(
     store = PostgresKeyStore(empty_pg_database_url)
     with pytest.raises(SchemaNotMigratedError, match="run `keyguard migrate`"):
         await store.open()
-    assert await store.migrate() == [1]
+    assert await store.migrate() == [1, 2]
     assert await store.migrate() == []
     await store.open()
     await store.close()
@@ -86,7 +89,7 @@ async def test_an_unreachable_postgres_is_retried_a_bounded_number_of_times(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = PostgresKeyStore(
-        "postgresql://postgres:s3cret@127.0.0.1:1/none", connect_attempts=2, connect_timeout=1
+        "postgresql://postgres:s3cret@127.0.0.1:1/none", connect_attempts=2, timeout=1
     )
     with pytest.raises(StoreUnavailableError) as caught:
         await store.open()
@@ -115,3 +118,22 @@ async def test_a_postgres_outage_during_use_is_store_unavailable(pg_database_url
     await store.close()
     with pytest.raises(StoreUnavailableError):
         await store.find_by_digest(b"x" * 32)
+
+
+async def test_migrate_waits_for_another_migrate_longer_than_the_store_timeout(
+    empty_pg_database_url: str,
+) -> None:
+    """Two `keyguard migrate` at once: the second waits for the first's lock, bounded by the
+    migration timeout, not failed by the 2 s (here 0.5 s) timeout of ordinary calls."""
+    holder = await asyncpg.connect(empty_pg_database_url)
+    store = PostgresKeyStore(empty_pg_database_url, timeout=0.5, migration_timeout=30)
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            waiting = asyncio.create_task(store.migrate())
+            await asyncio.sleep(1.5)
+            assert not waiting.done(), "it gave up, or did not wait for the lock"
+        assert await waiting == [1, 2]
+    finally:
+        await holder.close()
+        await store.close()
