@@ -1,7 +1,6 @@
 """Layer 1, the pure core: key format, digests, records, errors, validation. No I/O here."""
 
 from ._access_policy import (
-    DEFAULT_PUBLISHABLE_ROUTES,
     AccessPolicy,
     CompiledRoutes,
     RoutePattern,
@@ -15,16 +14,6 @@ from ._credentials import (
     sane_request_id,
 )
 from ._digest import DIGEST_CONTEXT, DIGEST_SIZE, SHARED_CACHE_MAC_CONTEXT, KeyHasher, derive_key
-from ._envelope import (
-    FORBIDDEN_MESSAGE,
-    INVALID_KEY_MESSAGE,
-    MISSING_KEY_MESSAGE,
-    RATE_LIMITED_MESSAGE,
-    UNAVAILABLE_MESSAGE,
-    error_body,
-    success_body,
-    www_authenticate,
-)
 from ._errors import (
     CacheUnavailableError,
     ConflictError,
@@ -35,6 +24,7 @@ from ._errors import (
     NotFoundError,
     SchemaNotMigratedError,
     StoreUnavailableError,
+    UnavailableError,
     ValidationError,
 )
 from ._ids import id_time_ms, new_id
@@ -77,19 +67,13 @@ __all__ = [
     "BASE62_ALPHABET",
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
-    "DEFAULT_PUBLISHABLE_ROUTES",
     "DIGEST_CONTEXT",
     "DIGEST_SIZE",
-    "FORBIDDEN_MESSAGE",
-    "INVALID_KEY_MESSAGE",
     "MAX_CREDENTIAL_LENGTH",
     "MAX_METADATA_BYTES",
     "MAX_NAME_LENGTH",
-    "MISSING_KEY_MESSAGE",
     "RANDOM_LENGTH",
-    "RATE_LIMITED_MESSAGE",
     "SHARED_CACHE_MAC_CONTEXT",
-    "UNAVAILABLE_MESSAGE",
     "Access",
     "AccessPolicy",
     "AccountSettings",
@@ -119,6 +103,7 @@ __all__ = [
     "RoutePattern",
     "SchemaNotMigratedError",
     "StoreUnavailableError",
+    "UnavailableError",
     "ValidationError",
     "candidate_key",
     "checksum",
@@ -126,7 +111,6 @@ __all__ = [
     "decode_cursor",
     "derive_key",
     "encode_cursor",
-    "error_body",
     "extract_key",
     "format_time",
     "freeze_mapping",
@@ -138,10 +122,8 @@ __all__ = [
     "parse_time",
     "sane_request_id",
     "seconds_to_wait",
-    "success_body",
     "utcnow",
     "validate_environment",
     "validate_metadata",
     "validate_name",
-    "www_authenticate",
 ]

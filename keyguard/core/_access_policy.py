@@ -3,9 +3,11 @@
 A rule is `METHOD PATH`. METHOD is one HTTP method in capitals, or `*` for any; `GET` also
 allows `HEAD`. PATH is `/` followed by segments: a literal, a parameter (`{id}` or `:id`, exactly
 one non-empty segment), and optionally a final `*` (one or more further segments below the
-prefix). `GET /v1/storefront/products/{id}` matches `/v1/storefront/products/42` and nothing
-else; `GET /v1/storefront/public/*` matches `/v1/storefront/public/a` and `.../public/a/b`, but not
-`.../public` itself.
+prefix). `GET /v1/products/{id}` matches `/v1/products/42` and nothing else; `GET /v1/public/*`
+matches `/v1/public/a` and `.../public/a/b`, but not `.../public` itself.
+
+There are no publishable routes unless the app names them: a `pk_*` key is refused everywhere
+until then.
 
 Rules are compiled once; at request time a match is a dict lookup, a `startswith` or one regex.
 
@@ -25,18 +27,12 @@ from dataclasses import dataclass
 from ._keyformat import Access
 
 __all__ = [
-    "DEFAULT_PUBLISHABLE_ROUTES",
     "AccessPolicy",
     "CompiledRoutes",
     "RoutePattern",
     "compile_routes",
 ]
 
-DEFAULT_PUBLISHABLE_ROUTES = (
-    "GET /v1/storefront/public/*",
-    "GET /v1/storefront/products",
-    "GET /v1/storefront/products/{id}",
-)
 _ANY_METHOD = "*"
 _METHOD = re.compile(r"[A-Z][A-Z0-9_-]*")
 _PARAM = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|:[A-Za-z_][A-Za-z0-9_]*")
@@ -216,7 +212,7 @@ class AccessPolicy:
     def __init__(
         self,
         *,
-        publishable_routes: Iterable[str] = DEFAULT_PUBLISHABLE_ROUTES,
+        publishable_routes: Iterable[str] = (),
         public_paths: Iterable[str] = (),
     ) -> None:
         self._publishable = compile_routes(publishable_routes)

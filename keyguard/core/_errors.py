@@ -1,7 +1,8 @@
-"""Error codes of the contract and the exceptions the lifecycle API raises.
+"""Error codes of the contract and the exceptions keyguard raises.
 
-Each exception carries the code and HTTP status it maps to, so the CLI and the HTTP API answer
-the same failure the same way. No message ever includes a key value.
+Each exception carries its code; the web edge maps codes to HTTP statuses (`keyguard.web`), the
+CLI to exit statuses, so both answer the same failure the same way. No message ever includes a
+key value.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "NotFoundError",
     "SchemaNotMigratedError",
     "StoreUnavailableError",
+    "UnavailableError",
     "ValidationError",
 ]
 
@@ -39,7 +41,6 @@ class ErrorCode(enum.StrEnum):
 
 class KeyguardError(Exception):
     code: ErrorCode = ErrorCode.INTERNAL_ERROR
-    status: int = 500
 
     @property
     def message(self) -> str:
@@ -53,7 +54,6 @@ class FieldIssue(NamedTuple):
 
 class ValidationError(KeyguardError):
     code = ErrorCode.VALIDATION_ERROR
-    status = 400
 
     def __init__(self, issues: Iterable[FieldIssue]) -> None:
         self.issues = tuple(issues)
@@ -66,38 +66,32 @@ class ValidationError(KeyguardError):
 
 class NotFoundError(KeyguardError):
     code = ErrorCode.NOT_FOUND
-    status = 404
 
 
 class ConflictError(KeyguardError):
     code = ErrorCode.CONFLICT
-    status = 409
 
 
 class ForbiddenError(KeyguardError):
     code = ErrorCode.FORBIDDEN
-    status = 403
 
 
-class StoreUnavailableError(KeyguardError):
+class UnavailableError(KeyguardError):
+    """Something keyguard depends on cannot answer now: retrying later may work."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class StoreUnavailableError(UnavailableError):
     """The key store cannot be reached or did not answer in time."""
 
-    code = ErrorCode.SERVICE_UNAVAILABLE
-    status = 503
 
-
-class CacheUnavailableError(KeyguardError):
+class CacheUnavailableError(UnavailableError):
     """The shared cache cannot be reached or did not answer in time."""
 
-    code = ErrorCode.SERVICE_UNAVAILABLE
-    status = 503
 
-
-class SchemaNotMigratedError(KeyguardError):
+class SchemaNotMigratedError(UnavailableError):
     """The database lacks keyguard's tables, or has an older version of them."""
-
-    code = ErrorCode.SERVICE_UNAVAILABLE
-    status = 503
 
     def __init__(self, have: int, want: int) -> None:
         super().__init__(

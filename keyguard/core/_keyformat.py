@@ -12,6 +12,8 @@ import zlib
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ._errors import ErrorCode, KeyguardError
+
 __all__ = [
     "BASE62_ALPHABET",
     "CHECKSUM_LENGTH",
@@ -60,8 +62,10 @@ class KeyProblem(enum.StrEnum):
     BAD_CHECKSUM = "the checksum does not match: the key was mistyped or is not a real key"
 
 
-class KeyFormatError(ValueError):
+class KeyFormatError(KeyguardError, ValueError):
     """A string that is not a well-formed key. The message names the problem, never the value."""
+
+    code = ErrorCode.INVALID_API_KEY
 
     def __init__(self, problem: KeyProblem) -> None:
         super().__init__(f"invalid API key: {problem.value}")

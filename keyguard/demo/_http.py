@@ -17,21 +17,12 @@ from starlette.responses import Response
 
 from keyguard.core import ErrorCode, KeyguardError, ValidationError
 from keyguard.web import error_response, request_id
+from keyguard.web._errors import CODE_FOR_STATUS, keyguard_error_response
 
 __all__ = ["MAX_BODY", "on_http_error", "on_keyguard_error", "on_server_error", "read_json"]
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024
-_CODES = {
-    400: ErrorCode.VALIDATION_ERROR,
-    401: ErrorCode.INVALID_API_KEY,
-    403: ErrorCode.FORBIDDEN,
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.METHOD_NOT_ALLOWED,
-    409: ErrorCode.CONFLICT,
-    413: ErrorCode.PAYLOAD_TOO_LARGE,
-    503: ErrorCode.SERVICE_UNAVAILABLE,
-}
 
 
 async def read_json(request: Request) -> object:
@@ -49,16 +40,12 @@ async def read_json(request: Request) -> object:
 
 async def on_keyguard_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KeyguardError)
-    details = None
-    if isinstance(exc, ValidationError):
-        details = [{"field": i.field, "message": i.message} for i in exc.issues]
-    rid = request_id(request.scope)
-    return error_response(exc.code, exc.message, rid, status=exc.status, details=details)
+    return keyguard_error_response(exc, request_id(request.scope))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
+    code = CODE_FOR_STATUS.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
     message = exc.detail or HTTPStatus(exc.status_code).phrase
     rid = request_id(request.scope)
     return error_response(code, message, rid, status=exc.status_code, headers=exc.headers)

@@ -24,7 +24,14 @@ from keyguard.web import APIKeyMiddleware, request_id, success_response
 from ._catalogue import Catalogue, parse_new_product
 from ._http import on_http_error, on_keyguard_error, on_server_error, read_json
 
-__all__ = ["create_app"]
+__all__ = ["STOREFRONT_PUBLISHABLE_ROUTES", "create_app"]
+
+# What a publishable key may call here: reading the catalogue and the public pages.
+STOREFRONT_PUBLISHABLE_ROUTES = (
+    "GET /v1/storefront/public/*",
+    "GET /v1/storefront/products",
+    "GET /v1/storefront/products/{id}",
+)
 
 _PUBLIC_PAGES = {
     "info": {"name": "keyguard demo store", "currency": "USD", "contact": "shop@example.com"},
@@ -43,7 +50,14 @@ def create_app(guard: KeyGuard, *, management_routes: Sequence[BaseRoute] = ()) 
             Route("/v1/storefront/public/{path:path}", public_page, methods=["GET"]),
             *management_routes,
         ],
-        middleware=[Middleware(APIKeyMiddleware, guard=guard, public_paths=["/health"])],
+        middleware=[
+            Middleware(
+                APIKeyMiddleware,
+                guard=guard,
+                public_paths=["/health"],
+                publishable_routes=STOREFRONT_PUBLISHABLE_ROUTES,
+            )
+        ],
         exception_handlers={
             HTTPException: on_http_error,
             KeyguardError: on_keyguard_error,

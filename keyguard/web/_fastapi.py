@@ -21,16 +21,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from keyguard.core import (
-    FORBIDDEN_MESSAGE,
-    INVALID_KEY_MESSAGE,
-    MISSING_KEY_MESSAGE,
-    Access,
-    ErrorCode,
-    KeyRecord,
-    www_authenticate,
-)
+from keyguard.core import Access, ErrorCode, KeyRecord
 
+from ._envelope import FORBIDDEN_MESSAGE, INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE, www_authenticate
 from ._json import error_response, request_id
 
 __all__ = [

@@ -12,7 +12,9 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Scope
 
-from keyguard.core import ErrorCode, error_body, new_id, sane_request_id, success_body
+from keyguard.core import ErrorCode, new_id, sane_request_id
+
+from ._envelope import error_body, success_body
 
 __all__ = ["error_response", "request_id", "success_response"]
 

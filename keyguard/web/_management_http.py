@@ -16,18 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from keyguard.core import (
-    FORBIDDEN_MESSAGE,
-    MISSING_KEY_MESSAGE,
-    UNAVAILABLE_MESSAGE,
-    Access,
-    ErrorCode,
-    KeyguardError,
-    KeyRecord,
-    ValidationError,
-    www_authenticate,
-)
+from keyguard.core import Access, ErrorCode, KeyguardError, KeyRecord
 
+from ._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, www_authenticate
+from ._errors import keyguard_error_response
 from ._json import error_response, request_id
 from ._management_body import MAX_BODY_BYTES, BodyTooLarge
 from ._management_call import Call, Services
@@ -74,7 +66,7 @@ class Resource:
             message = f"The request body is over {MAX_BODY_BYTES // 1024} KiB."
             return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message, rid, status=413)
         except KeyguardError as exc:
-            return _error(exc, rid)
+            return keyguard_error_response(exc, rid)
         except Exception as exc:
             # Only the type and the code path: a message may quote a value that was sent.
             trace = "".join(traceback.format_tb(exc.__traceback__))
@@ -82,16 +74,6 @@ class Resource:
                 "%s %s failed: %s\n%s", request.method, self.path, type(exc).__name__, trace
             )
             return error_response(ErrorCode.INTERNAL_ERROR, _INTERNAL_MESSAGE, rid, status=500)
-
-
-def _error(exc: KeyguardError, rid: str) -> Response:
-    if exc.status == 503:  # the store is down: say so, but not how
-        message = UNAVAILABLE_MESSAGE
-        return error_response(exc.code, message, rid, status=503, headers={"retry-after": "5"})
-    details = None
-    if isinstance(exc, ValidationError):
-        details = [{"field": i.field, "message": i.message} for i in exc.issues]
-    return error_response(exc.code, exc.message, rid, status=exc.status, details=details)
 
 
 class NotFound:

@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
 from keyguard.core import (
-    DEFAULT_PUBLISHABLE_ROUTES,
     Access,
     AccessPolicy,
     CredentialProblem,
@@ -74,7 +73,7 @@ class APIKeyMiddleware:
         *,
         guard: KeyGuard,
         public_paths: Iterable[str] = (),
-        publishable_routes: Iterable[str] = DEFAULT_PUBLISHABLE_ROUTES,
+        publishable_routes: Iterable[str] = (),
         require_environment: str | None = None,
         accept_x_api_key: bool = False,
         failure_limiter: FailureLimiter | None = None,
@@ -88,10 +87,9 @@ class APIKeyMiddleware:
         self.policy = AccessPolicy(
             publishable_routes=tuple(publishable_routes), public_paths=tuple(public_paths)
         )
-        if (
-            require_environment is not None
-            and require_environment not in guard.key_format.environments
-        ):
+        if not self.policy.publishable_routes:
+            logger.info("no publishable_routes: pk_* keys are refused everywhere (403)")
+        if require_environment not in (None, *guard.key_format.environments):
             raise ValueError(f"unknown environment {require_environment!r}")
         self.require_environment = require_environment
         self.accept_x_api_key = accept_x_api_key

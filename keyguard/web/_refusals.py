@@ -6,19 +6,17 @@ import enum
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from keyguard.core import (
+from keyguard.core import ErrorCode, format_time, now_text
+
+from ._envelope import (
     FORBIDDEN_MESSAGE,
     INVALID_KEY_MESSAGE,
     MISSING_KEY_MESSAGE,
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
-    ErrorCode,
     error_body,
-    format_time,
-    now_text,
     www_authenticate,
 )
-
 from ._responses import Rejection
 
 __all__ = ["Refusal", "Refusals"]

@@ -8,7 +8,6 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from keyguard.core import (
-    DEFAULT_PUBLISHABLE_ROUTES,
     Access,
     AccessPolicy,
     RoutePattern,
@@ -57,9 +56,17 @@ LOOKALIKES = [
 ]
 
 
+STOREFRONT = (
+    "GET /v1/storefront/public/*",
+    "GET /v1/storefront/products",
+    "GET /v1/storefront/products/{id}",
+)
+
+
 @pytest.fixture(scope="module")
 def policy() -> AccessPolicy:
-    return AccessPolicy()
+    """The demo storefront's rules: what most tests here read against."""
+    return AccessPolicy(publishable_routes=STOREFRONT)
 
 
 @pytest.mark.parametrize("path", PUBLISHABLE_PATHS)
@@ -92,9 +99,16 @@ def test_only_the_secret_enum_member_gets_everything(policy: AccessPolicy) -> No
     assert not policy.allows("secret", "POST", "/v1/orders")  # type: ignore[arg-type]
 
 
+def test_the_default_policy_opens_nothing() -> None:
+    policy = AccessPolicy()
+    assert policy.public_paths == ()
+    assert policy.publishable_routes == ()
+    assert not policy.allows(Access.PUBLISHABLE, "GET", "/v1/storefront/products")
+
+
 def test_default_policy_has_no_public_paths(policy: AccessPolicy) -> None:
     assert policy.public_paths == ()
-    assert policy.publishable_routes == DEFAULT_PUBLISHABLE_ROUTES
+    assert policy.publishable_routes == STOREFRONT
     assert not policy.is_public("GET", "/v1/storefront/products")
     assert not policy.is_public("GET", "/")
 
@@ -139,10 +153,7 @@ def test_bare_paths_are_not_publishable_routes() -> None:
 
 def test_repr_shows_the_rules() -> None:
     policy = AccessPolicy(public_paths=["/health"])
-    assert repr(policy) == (
-        f"AccessPolicy(publishable_routes={DEFAULT_PUBLISHABLE_ROUTES!r},"
-        " public_paths=('/health',))"
-    )
+    assert repr(policy) == ("AccessPolicy(publishable_routes=(), public_paths=('/health',))")
 
 
 def test_any_method_rules() -> None:
@@ -234,7 +245,7 @@ def test_route_pattern_parse() -> None:
 # --- properties -----------------------------------------------------------------------------
 
 RULES = [
-    *DEFAULT_PUBLISHABLE_ROUTES,
+    *STOREFRONT,
     "* /health",
     "POST /v1/webhooks/{source}",
     "GET /v1/shops/:shop/files/*",

@@ -12,6 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from keyguard._guard import KeyGuard
+from keyguard.demo.storefront import STOREFRONT_PUBLISHABLE_ROUTES
 from keyguard.web import APIKeyMiddleware
 
 
@@ -57,6 +58,7 @@ MakeClient = Callable[..., httpx.AsyncClient]
 def client_for(guard: KeyGuard) -> MakeClient:
     def make(**options: Any) -> httpx.AsyncClient:
         options.setdefault("public_paths", ["/health"])
+        options.setdefault("publishable_routes", STOREFRONT_PUBLISHABLE_ROUTES)
         app = APIKeyMiddleware(storefront(), guard=guard, **options)
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 

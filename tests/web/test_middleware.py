@@ -382,7 +382,8 @@ async def test_websocket_denial_response_where_the_server_supports_it(guard: Key
 
 
 def test_error_body_is_exactly_the_envelope() -> None:
-    from keyguard.core import ErrorCode, error_body
+    from keyguard.core import ErrorCode
+    from keyguard.web._envelope import error_body
 
     body = json.loads(error_body(ErrorCode.FORBIDDEN, "no", "req_1"))
     assert body["data"] is None

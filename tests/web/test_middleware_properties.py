@@ -14,6 +14,7 @@ from starlette.types import Message
 
 from keyguard._guard import KeyGuard
 from keyguard._settings import Settings
+from keyguard.demo.storefront import STOREFRONT_PUBLISHABLE_ROUTES
 from keyguard.web import APIKeyMiddleware
 
 from .conftest import storefront
@@ -42,7 +43,12 @@ def loop_and_app(
     created = loop.run_until_complete(
         guard.manager.create(account="a", name="n", environment="test", access="publishable")
     )
-    app = APIKeyMiddleware(storefront(), guard=guard, accept_x_api_key=True)
+    app = APIKeyMiddleware(
+        storefront(),
+        guard=guard,
+        accept_x_api_key=True,
+        publishable_routes=STOREFRONT_PUBLISHABLE_ROUTES,
+    )
     yield loop, app, created.value
     loop.run_until_complete(guard.stop())
     loop.close()

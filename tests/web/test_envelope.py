@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keyguard.core import (
+from keyguard.core import ErrorCode
+from keyguard.web._envelope import (
     FORBIDDEN_MESSAGE,
     INVALID_KEY_MESSAGE,
     MISSING_KEY_MESSAGE,
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
-    ErrorCode,
     error_body,
     success_body,
     www_authenticate,

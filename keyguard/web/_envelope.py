@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ._errors import ErrorCode
-from ._times import format_time, utcnow
+from keyguard.core import ErrorCode, format_time, utcnow
 
 __all__ = [
     "FORBIDDEN_MESSAGE",
