@@ -10,7 +10,7 @@ from keyguard.services import MAX_PAGE
 
 from ._app import App, collect
 from ._keys import key_id
-from ._output import AUDIT_COLUMNS, audit_row
+from ._output import AUDIT_COLUMNS, audit_json, audit_row
 
 __all__ = ["audit", "migrate", "set_account"]
 
@@ -35,7 +35,7 @@ async def audit(app: App, args: argparse.Namespace) -> None:
     manager = await app.manager()
     events = await collect(manager.audit, query, args.limit)
     if args.json:
-        app.out.json([e.to_json() for e in events])
+        app.out.json([audit_json(e) for e in events])
     else:
         app.out.table(AUDIT_COLUMNS, [audit_row(e) for e in events])
 

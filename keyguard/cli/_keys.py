@@ -10,11 +10,20 @@ import argparse
 import re
 from datetime import datetime
 
-from keyguard.core import Access, KeyQuery, KeyRecord, KeySort, KeyStatus, parse_duration, utcnow
+from keyguard.core import (
+    Access,
+    KeyQuery,
+    KeyRecord,
+    KeySort,
+    KeyStatus,
+    deleted_view,
+    parse_duration,
+    utcnow,
+)
 from keyguard.services import DEFAULT_GRACE, MAX_PAGE
 
 from ._app import ACTOR, App, CliError, collect
-from ._output import KEY_COLUMNS, display_time, key_details, key_row, masked
+from ._output import KEY_COLUMNS, display_time, key_details, key_json, key_row, masked
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -75,7 +84,7 @@ async def list_keys(app: App, args: argparse.Namespace) -> None:
     manager = await app.manager()
     records = await collect(manager.list, query)
     if args.json:
-        app.out.json([r.to_json() for r in records])
+        app.out.json([key_json(r, detail=False) for r in records])
     else:
         now = utcnow()
         app.out.table(KEY_COLUMNS, [key_row(r, now) for r in records])
@@ -86,7 +95,7 @@ async def show(app: App, args: argparse.Namespace) -> None:
     manager = await app.manager()
     record = await manager.get(key, account=args.account)
     if args.json:
-        app.out.json(record.to_json())
+        app.out.json(key_json(record))
     else:
         app.out.fields(key_details(record, utcnow()))
 
@@ -109,12 +118,15 @@ async def delete(app: App, args: argparse.Namespace) -> None:
     key = key_id(args.id)
     manager = await app.manager()
     record = await manager.delete(key, account=args.account, actor=ACTOR)
-    _report(app, args, record, f"{record.id} ({masked(record)}) is deleted.")
+    if args.json:
+        app.out.json(deleted_view(record.id))
+    else:
+        app.out.line(f"{record.id} ({masked(record)}) is deleted.")
 
 
 def _report(app: App, args: argparse.Namespace, record: KeyRecord, text: str) -> None:
     if args.json:
-        app.out.json(record.to_json())
+        app.out.json(key_json(record))
     else:
         app.out.line(text)
 

@@ -1,5 +1,8 @@
 """How results are shown: JSON in the HTTP API's shapes for scripts, aligned text for people.
 
+The JSON is the management API's view of each record (`keyguard.core`'s views) with the
+`account` (and for keys the `owner`) added: the API answers for one account, the CLI for all.
+
 Only `Output.new_key` ever writes a key value, and only to stdout: notes and errors go to
 stderr, so `KEY=$(keyguard keys create ...)` captures the value and nothing else.
 """
@@ -11,21 +14,45 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from keyguard.core import AuditEvent, CreatedKey, KeyRecord
+from keyguard.core import (
+    AuditEvent,
+    CreatedKey,
+    KeyRecord,
+    audit_view,
+    created_view,
+    detail_view,
+    summary_view,
+    utcnow,
+)
 
 __all__ = [
     "AUDIT_COLUMNS",
     "KEY_COLUMNS",
     "Output",
+    "audit_json",
     "audit_row",
     "display_time",
     "key_details",
+    "key_json",
     "key_row",
     "masked",
 ]
 
 KEY_COLUMNS = ("ID", "NAME", "KEY", "ENV", "ACCESS", "STATUS", "CREATED", "LAST USED")
 AUDIT_COLUMNS = ("TIME", "EVENT", "ACCOUNT", "KEY", "ACTOR", "DATA")
+
+
+def key_json(record: KeyRecord, *, detail: bool = True) -> dict[str, Any]:
+    view = (detail_view if detail else summary_view)(record, utcnow())
+    return {**view, **_whose(record)}
+
+
+def audit_json(event: AuditEvent) -> dict[str, Any]:
+    return {**audit_view(event), "account": event.account}
+
+
+def _whose(record: KeyRecord) -> dict[str, Any]:
+    return {"account": record.account, "owner": record.owner}
 
 
 class Output:
@@ -45,7 +72,7 @@ class Output:
     def new_key(self, created: CreatedKey, as_json: bool) -> None:
         """The one place a key value is written."""
         if as_json:
-            self.json(created.to_json())
+            self.json({**created_view(created, utcnow()), **_whose(created.record)})
         else:
             self.line(created.value)
         self.note("Store the key now: it will not be shown again.")

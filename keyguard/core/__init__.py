@@ -62,6 +62,14 @@ from ._validation import (
     validate_metadata,
     validate_name,
 )
+from ._views import (
+    SUMMARY_FIELDS,
+    audit_view,
+    created_view,
+    deleted_view,
+    detail_view,
+    summary_view,
+)
 
 __all__ = [
     "BASE62_ALPHABET",
@@ -74,6 +82,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "RANDOM_LENGTH",
     "SHARED_CACHE_MAC_CONTEXT",
+    "SUMMARY_FIELDS",
     "Access",
     "AccessPolicy",
     "AccountSettings",
@@ -105,11 +114,15 @@ __all__ = [
     "StoreUnavailableError",
     "UnavailableError",
     "ValidationError",
+    "audit_view",
     "candidate_key",
     "checksum",
     "compile_routes",
+    "created_view",
     "decode_cursor",
+    "deleted_view",
     "derive_key",
+    "detail_view",
     "encode_cursor",
     "extract_key",
     "format_time",
@@ -122,6 +135,7 @@ __all__ = [
     "parse_time",
     "sane_request_id",
     "seconds_to_wait",
+    "summary_view",
     "utcnow",
     "validate_environment",
     "validate_metadata",

@@ -10,7 +10,6 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from ._keyformat import Access
-from ._times import format_time, parse_time
 
 __all__ = [
     "AccountSettings",
@@ -77,53 +76,6 @@ class KeyRecord:
     def is_valid(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> KeyRecord:
-        """The inverse of `to_json` (used by the shared cache)."""
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            account=data["account"],
-            owner=data["owner"],
-            environment=data["environment"],
-            access=Access(data["access"]),
-            prefix=data["prefix"],
-            last4=data["last4"],
-            created_at=parse_time(data["createdAt"]),
-            last_used_at=_parse_or_none(data["lastUsedAt"]),
-            revoked_at=_parse_or_none(data["revokedAt"]),
-            expires_at=_parse_or_none(data["expiresAt"]),
-            replaced_by=data["replacedBy"],
-            metadata=freeze_mapping(data["metadata"]),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The record in the HTTP API's shape (camelCase, `Z` times)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "prefix": self.prefix,
-            "last4": self.last4,
-            "environment": self.environment,
-            "access": self.access.value,
-            "account": self.account,
-            "owner": self.owner,
-            "createdAt": format_time(self.created_at),
-            "lastUsedAt": _time_or_none(self.last_used_at),
-            "revokedAt": _time_or_none(self.revoked_at),
-            "expiresAt": _time_or_none(self.expires_at),
-            "replacedBy": self.replaced_by,
-            "metadata": dict(self.metadata),
-        }
-
-
-def _time_or_none(at: datetime | None) -> str | None:
-    return None if at is None else format_time(at)
-
-
-def _parse_or_none(text: str | None) -> datetime | None:
-    return None if text is None else parse_time(text)
-
 
 @dataclass(frozen=True, slots=True)
 class CreatedKey:
@@ -137,9 +89,6 @@ class CreatedKey:
             f"CreatedKey(record={self.record!r}, value='{self.record.prefix}…{self.record.last4}')"
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {**self.record.to_json(), "value": self.value}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEvent:
@@ -151,18 +100,6 @@ class AuditEvent:
     request_id: str | None
     occurred_at: datetime
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False, compare=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "event": self.event.value,
-            "account": self.account,
-            "keyId": self.key_id,
-            "actor": self.actor,
-            "requestId": self.request_id,
-            "occurredAt": format_time(self.occurred_at),
-            "data": dict(self.data),
-        }
 
 
 @dataclass(frozen=True, slots=True)

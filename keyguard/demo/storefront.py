@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from keyguard._guard import KeyGuard
-from keyguard.core import KeyguardError, KeyRecord, NotFoundError
+from keyguard.core import KeyguardError, KeyRecord, NotFoundError, detail_view, utcnow
 from keyguard.web import APIKeyMiddleware, request_id, success_response
 
 from ._catalogue import Catalogue, parse_new_product
@@ -87,7 +87,7 @@ async def health(request: Request) -> Response:
 
 async def me(request: Request) -> Response:
     """The caller's key as the management API shows it: metadata, never the value."""
-    return success_response(_key(request).to_json(), request_id(request.scope))
+    return success_response(detail_view(_key(request), utcnow()), request_id(request.scope))
 
 
 class Products(HTTPEndpoint):

@@ -20,14 +20,21 @@ from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
-from keyguard.core import KeyQuery, utcnow
+from keyguard.core import (
+    KeyQuery,
+    audit_view,
+    created_view,
+    deleted_view,
+    detail_view,
+    summary_view,
+    utcnow,
+)
 
 from ._management_body import grace_period, new_key, new_name
 from ._management_call import MANAGES_EVERY_ENVIRONMENT, Call, Services
 from ._management_http import Endpoint, Handler, NotFound, Resource, secret_only
 from ._management_openapi import openapi_endpoint
 from ._management_params import audit_query, key_query, no_params, permanent
-from ._management_views import audit_view, created_view, detail_view, summary_view
 
 __all__ = ["DEFAULT_PREFIX", "ManagementAPI", "management_routes"]
 
@@ -127,8 +134,10 @@ async def delete_key(call: Call) -> Response:
     """Revoke; with `?permanent=true`, delete a key that is revoked already."""
     for_good = permanent(call.request.query_params)
     key = await call.key()
-    act = call.manager.delete if for_good else call.manager.revoke
-    record = await act(key.id, account=call.account, **call.audit)
+    if for_good:
+        await call.manager.delete(key.id, account=call.account, **call.audit)
+        return call.ok(deleted_view(key.id))
+    record = await call.manager.revoke(key.id, account=call.account, **call.audit)
     return call.ok(detail_view(record, utcnow()))
 
 

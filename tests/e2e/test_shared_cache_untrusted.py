@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from keyguard import CreatedKey
 from keyguard._settings import Settings
 from keyguard.adapters._redis_entries import EntryCodec
-from keyguard.core import SHARED_CACHE_MAC_CONTEXT, derive_key
+from keyguard.core import SHARED_CACHE_MAC_CONTEXT, derive_key, detail_view, utcnow
 
 from ._support import CODEC, InProcess, entry_key, says_valid, wait_for
 from .conftest import MakeGuard
@@ -145,7 +145,7 @@ async def test_a_forged_entry_cannot_bring_back_a_revoked_key(
     fields = _fields(valid)
     fields["r"]["v"] = 2**62  # newer than any change: only the MAC can refuse it
     forged_fields = json.dumps(fields).encode()
-    old_shape = json.dumps({**key.record.to_json(), "revokedAt": None}).encode()
+    old_shape = json.dumps({**detail_view(key.record, utcnow()), "revokedAt": None}).encode()
     for forged in (
         _attacker_codec().seal(digest, forged_fields),
         valid[:32] + forged_fields,  # the MAC of another body

@@ -9,6 +9,7 @@ import httpx
 from fastapi import Depends, FastAPI, Security
 
 from keyguard import CreatedKey, KeyGuard, KeyRecord
+from keyguard.core import detail_view, utcnow
 from keyguard.fastapi import APIKeyAuth, api_key, install_error_handlers, require
 
 # pk_* keys may reach these, so that `require` (not the middleware) is what refuses them.
@@ -23,7 +24,7 @@ def build_app(*, handlers: bool = True) -> FastAPI:
 
     @app.get("/me")
     async def me(key: Annotated[KeyRecord, Depends(api_key)]) -> dict[str, Any]:
-        return key.to_json()
+        return detail_view(key, utcnow())
 
     @app.post("/secret-only")
     async def secret_only(

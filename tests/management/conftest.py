@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from keyguard import AuditQuery, KeyQuery, KeyRecord
 from keyguard._guard import KeyGuard
 from keyguard._settings import Settings
+from keyguard.core import audit_view
 from keyguard.web import APIKeyMiddleware, management_routes
 
 from ..conftest import TEST_PEPPER
@@ -141,4 +142,4 @@ async def state(guard: KeyGuard, account: str) -> tuple[list[KeyRecord], list[An
     events = await guard.manager.audit(AuditQuery(account=account, limit=100))
     # Last-used times are flushed in the background whenever they are due: not a change.
     records = [dataclasses.replace(r, last_used_at=None) for r in keys.items]
-    return records, [e.to_json() for e in events.items]
+    return records, [audit_view(e) for e in events.items]

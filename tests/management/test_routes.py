@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from keyguard import KeyGuard
-from keyguard.core import utcnow
-from keyguard.web._management_views import SUMMARY_FIELDS
+from keyguard.core import SUMMARY_FIELDS, utcnow
 
 from .conftest import AUDIT, BASE, KEYS, Caller, envelope
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from keyguard import AuditQuery, KeyHasher, KeyManager, KeyQuery, PostgresKeyStore, SQLiteKeyStore
+from keyguard.core import audit_view, detail_view, utcnow
 
 
 async def _mint_everything(manager: KeyManager) -> list[str]:
@@ -31,8 +32,9 @@ def _fragments(value: str) -> list[str]:
 
 
 async def _listed(manager: KeyManager) -> str:
-    keys = [r.to_json() for r in (await manager.list(KeyQuery(limit=100))).items]
-    audit = [e.to_json() for e in (await manager.audit(AuditQuery(limit=100))).items]
+    now = utcnow()
+    keys = [detail_view(r, now) for r in (await manager.list(KeyQuery(limit=100))).items]
+    audit = [audit_view(e) for e in (await manager.audit(AuditQuery(limit=100))).items]
     return json.dumps([keys, audit])
 
 

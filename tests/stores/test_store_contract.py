@@ -25,6 +25,7 @@ from keyguard import (
     NotFoundError,
     ValidationError,
 )
+from keyguard.core import created_view, detail_view, utcnow
 from keyguard.ports import KeyStore
 
 
@@ -81,7 +82,8 @@ async def test_create_returns_the_value_once_and_stores_only_its_digest(
     assert await store.find_by_digest(manager.hasher.digest(created.value)) == record
     assert await store.find_by_digest(KeyHasher().digest(created.value)) is None
     assert created.value not in repr(created) and created.value not in repr(record)
-    assert "value" not in record.to_json() and created.to_json()["value"] == created.value
+    assert "value" not in detail_view(record, utcnow()) and "value" not in repr(record)
+    assert created_view(created, utcnow())["value"] == created.value
 
 
 async def test_validation_names_the_field(manager: KeyManager) -> None:

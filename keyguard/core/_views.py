@@ -1,4 +1,5 @@
-"""What the management API shows of keys and audit events.
+"""The one public shape of keys and audit events: what the management API answers, and what the
+CLI's `--json`, the demo's `/v1/me` and any other edge show.
 
 A list row is metadata only: enough to tell keys apart in a dashboard or a log, nothing more.
 The single-key view adds what the caller itself gave or caused (`metadata`, `replacedBy`). No
@@ -11,9 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from keyguard.core import AuditEvent, CreatedKey, KeyRecord, format_time
+from ._records import AuditEvent, CreatedKey, KeyRecord
+from ._times import format_time
 
-__all__ = ["SUMMARY_FIELDS", "audit_view", "created_view", "detail_view", "summary_view"]
+__all__ = [
+    "SUMMARY_FIELDS",
+    "audit_view",
+    "created_view",
+    "deleted_view",
+    "detail_view",
+    "summary_view",
+]
 
 SUMMARY_FIELDS = (
     "id",
@@ -56,6 +65,11 @@ def detail_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
 
 def created_view(created: CreatedKey, now: datetime) -> dict[str, Any]:
     return {**detail_view(created.record, now), "value": created.value}
+
+
+def deleted_view(key_id: str) -> dict[str, Any]:
+    """What a permanent delete did: the key is gone, so there is no status left to show."""
+    return {"id": key_id, "deleted": True}
 
 
 def audit_view(event: AuditEvent) -> dict[str, Any]:
