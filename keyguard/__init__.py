@@ -1,11 +1,18 @@
 """keyguard: API-key authentication for ASGI services.
 
-The public API is re-exported here and pinned by tests/test_public_api.py.
+The public API is what this module, `keyguard.web` and `keyguard.fastapi` export, pinned by
+tests/test_public_api.py. The layers below (`keyguard.core`, `.ports`, `.adapters`, `.services`)
+are internal: their names may change between releases.
 """
+
+from importlib import metadata as _metadata
 
 from keyguard.adapters import (
     DEFAULT_DATABASE_URL,
+    LocalFailureLimiter,
     PostgresKeyStore,
+    RedisFailureLimiter,
+    RedisKeyCache,
     SQLiteKeyStore,
     store_from_url,
 )
@@ -34,16 +41,20 @@ from keyguard.core import (
     ParsedKey,
     SchemaNotMigratedError,
     StoreUnavailableError,
+    UnavailableError,
     ValidationError,
 )
-from keyguard.ports import KeyStore
+from keyguard.ports import FailureLimiter, KeyStore, SharedCache
 from keyguard.services import KeyChange, KeyManager
 from keyguard.web import APIKeyMiddleware, ManagementAPI, management_routes
 
 from ._guard import KeyGuard
 from ._settings import Settings
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("keyguard")
+except _metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -56,6 +67,7 @@ __all__ = [
     "ConflictError",
     "CreatedKey",
     "ErrorCode",
+    "FailureLimiter",
     "FieldIssue",
     "ForbiddenError",
     "KeyChange",
@@ -71,15 +83,20 @@ __all__ = [
     "KeyStatus",
     "KeyStore",
     "KeyguardError",
+    "LocalFailureLimiter",
     "ManagementAPI",
     "NotFoundError",
     "Page",
     "ParsedKey",
     "PostgresKeyStore",
+    "RedisFailureLimiter",
+    "RedisKeyCache",
     "SQLiteKeyStore",
     "SchemaNotMigratedError",
     "Settings",
+    "SharedCache",
     "StoreUnavailableError",
+    "UnavailableError",
     "ValidationError",
     "__version__",
     "management_routes",

@@ -1,4 +1,5 @@
-"""Layer 3, the adapters: SQLite (embedded default), PostgreSQL (asyncpg) and Redis."""
+"""Layer 3, the adapters: SQLite (embedded default), PostgreSQL (asyncpg) and Redis. Internal:
+applications use what `keyguard` exports (the stores, the Redis cache, the failure limiters)."""
 
 from ._local_failure_limiter import LocalFailureLimiter
 from ._postgres import PostgresKeyStore

@@ -1,4 +1,5 @@
-"""Layer 1, the pure core: key format, digests, records, errors, validation. No I/O here."""
+"""Layer 1, the pure core: key format, digests, records and their public views, errors,
+validation. No I/O here. Internal: applications use what `keyguard` exports."""
 
 from ._access_policy import (
     AccessPolicy,

@@ -1,5 +1,8 @@
-"""Layer 5, the web edge: the ASGI middleware, Starlette user shapes, management routes."""
+"""Layer 5, the web edge: the ASGI middleware, Starlette user shapes, management routes, and
+responses in keyguard's envelope for an app's own handlers. Public: pinned by
+tests/test_public_api.py."""
 
+from ._errors import keyguard_error_response
 from ._json import error_response, request_id, success_response
 from ._management_openapi import management_openapi
 from ._management_routes import ManagementAPI, management_routes
@@ -18,6 +21,7 @@ __all__ = [
     "client_address",
     "credentials_for",
     "error_response",
+    "keyguard_error_response",
     "management_openapi",
     "management_routes",
     "request_id",

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from keyguard._guard import KeyGuard
+from keyguard import KeyGuard
 from keyguard.adapters import LocalFailureLimiter
 from keyguard.web import APIKeyMiddleware
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from keyguard._guard import KeyGuard
+from keyguard import KeyGuard
 from keyguard.adapters._redis_entries import BAD, EntryCodec
 from keyguard.core import SHARED_CACHE_MAC_CONTEXT, derive_key
 from keyguard.web import APIKeyMiddleware

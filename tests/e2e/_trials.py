@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 
-from keyguard import CreatedKey, KeyHasher, KeyManager, KeyRecord
-from keyguard._guard import KeyGuard
+from keyguard import CreatedKey, KeyGuard, KeyHasher, KeyManager, KeyRecord
 from keyguard.services import Verdict
 
 from ._asgi import PING

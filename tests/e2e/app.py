@@ -3,7 +3,7 @@ key it was called with. Settings come from KEYGUARD_* variables the test sets.""
 
 from __future__ import annotations
 
-from keyguard._guard import KeyGuard
+from keyguard import KeyGuard
 
 from ._asgi import build_app
 

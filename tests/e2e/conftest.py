@@ -13,9 +13,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from keyguard import PostgresKeyStore
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, PostgresKeyStore, Settings
 
 from ._faults import FaultyLink
 from ._servers import RedisServer

@@ -9,8 +9,7 @@ import secrets
 import pytest
 import redis.asyncio as aioredis
 
-from keyguard import Access, KeyFormat
-from keyguard._settings import Settings
+from keyguard import Access, KeyFormat, Settings
 from keyguard.core import BASE62_ALPHABET, checksum
 
 from ._support import count_calls, entry_key, says_valid

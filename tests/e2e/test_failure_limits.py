@@ -16,9 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from keyguard import Access
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import Access, KeyGuard, Settings
 from keyguard.adapters import RedisFailureLimiter, RedisKeyCache
 from keyguard.web import APIKeyMiddleware
 

@@ -11,9 +11,7 @@ from collections.abc import Iterable
 import pytest
 import redis.asyncio as aioredis
 
-from keyguard import KeyRecord
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, KeyRecord, Settings
 from keyguard.ports import StoreChange
 from keyguard.services import Verdict
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from keyguard._settings import Settings
+from keyguard import Settings
 
 from ._faults import HOST, FaultyLink
 from ._servers import RedisServer

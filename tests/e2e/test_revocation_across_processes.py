@@ -18,9 +18,7 @@ import httpx
 import pytest
 import redis
 
-from keyguard import KeyRecord
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, KeyRecord, Settings
 from keyguard.services import Verdict
 
 from ._asgi import PING

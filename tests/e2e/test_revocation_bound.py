@@ -26,9 +26,7 @@ import httpx
 import pytest
 import redis
 
-from keyguard import CreatedKey
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import CreatedKey, KeyGuard, Settings
 
 from ._asgi import PING
 from ._faults import FaultyLink

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from keyguard import CreatedKey
-from keyguard._settings import Settings
+from keyguard import CreatedKey, Settings
 from keyguard.adapters._redis_entries import EntryCodec
 from keyguard.core import SHARED_CACHE_MAC_CONTEXT, derive_key, detail_view, utcnow
 

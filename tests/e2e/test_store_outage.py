@@ -16,9 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from keyguard import PostgresKeyStore, StoreUnavailableError
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, PostgresKeyStore, Settings, StoreUnavailableError
 
 from ._faults import FaultyLink
 from ._servers import RedisServer

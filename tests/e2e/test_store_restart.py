@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from keyguard import PostgresKeyStore
-from keyguard._settings import Settings
+from keyguard import PostgresKeyStore, Settings
 
 from ._postgres_server import PostgresServer
 from ._support import PEPPER, wait_for

@@ -16,9 +16,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from keyguard import AuditQuery, KeyQuery, KeyRecord
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import AuditQuery, KeyGuard, KeyQuery, KeyRecord, Settings
 from keyguard.core import audit_view
 from keyguard.web import APIKeyMiddleware, management_routes
 

@@ -30,8 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from starlette.applications import Starlette
 
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, Settings
 from keyguard.web import APIKeyMiddleware, management_openapi, management_routes
 
 from ..conftest import TEST_PEPPER

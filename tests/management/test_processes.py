@@ -11,8 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, Settings
 from keyguard.web import APIKeyMiddleware, management_routes
 
 from ..conftest import TEST_PEPPER

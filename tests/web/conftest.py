@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from keyguard._guard import KeyGuard
+from keyguard import KeyGuard
 from keyguard.demo.storefront import STOREFRONT_PUBLISHABLE_ROUTES
 from keyguard.web import APIKeyMiddleware
 

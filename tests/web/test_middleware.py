@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import Message
 
-from keyguard._guard import KeyGuard
+from keyguard import KeyGuard
 from keyguard.core import id_time_ms, parse_time
 
 from .conftest import MakeClient, mint
@@ -287,7 +287,7 @@ async def test_1000_concurrent_requests_for_one_cold_key_make_one_store_query(
 async def test_lifespan_starts_and_stops_the_guard_and_flushes_last_used(tmp_path: object) -> None:
     from starlette.applications import Starlette
 
-    from keyguard._settings import Settings
+    from keyguard import Settings
     from keyguard.web import APIKeyMiddleware
 
     guard = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/k.db", last_used_interval=3600))

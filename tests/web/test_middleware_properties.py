@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import Message
 
-from keyguard._guard import KeyGuard
-from keyguard._settings import Settings
+from keyguard import KeyGuard, Settings
 from keyguard.demo.storefront import STOREFRONT_PUBLISHABLE_ROUTES
 from keyguard.web import APIKeyMiddleware
 

@@ -1,0 +1,117 @@
+"""The public API, pinned: every public name of `keyguard`, `keyguard.web` and
+`keyguard.fastapi`, read from the modules themselves (`vars()`), must be listed here and in the
+module's `__all__`. Adding, removing or renaming one fails this test: do it on purpose."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+import keyguard
+import keyguard.fastapi
+import keyguard.web
+
+PUBLIC = {
+    keyguard: {
+        "APIKeyMiddleware",
+        "Access",
+        "AccountSettings",
+        "AuditEvent",
+        "AuditEventType",
+        "AuditQuery",
+        "ConflictError",
+        "CreatedKey",
+        "DEFAULT_DATABASE_URL",
+        "ErrorCode",
+        "FailureLimiter",
+        "FieldIssue",
+        "ForbiddenError",
+        "KeyChange",
+        "KeyFormat",
+        "KeyFormatError",
+        "KeyGuard",
+        "KeyHasher",
+        "KeyManager",
+        "KeyProblem",
+        "KeyQuery",
+        "KeyRecord",
+        "KeySort",
+        "KeyStatus",
+        "KeyStore",
+        "KeyguardError",
+        "LocalFailureLimiter",
+        "ManagementAPI",
+        "NotFoundError",
+        "Page",
+        "ParsedKey",
+        "PostgresKeyStore",
+        "RedisFailureLimiter",
+        "RedisKeyCache",
+        "SQLiteKeyStore",
+        "SchemaNotMigratedError",
+        "Settings",
+        "SharedCache",
+        "StoreUnavailableError",
+        "UnavailableError",
+        "ValidationError",
+        "management_routes",
+        "store_from_url",
+    },
+    keyguard.web: {
+        "POLICY_VIOLATION",
+        "APIKeyMiddleware",
+        "APIKeyUser",
+        "ManagementAPI",
+        "Refusal",
+        "Rejection",
+        "client_address",
+        "credentials_for",
+        "error_response",
+        "keyguard_error_response",
+        "management_openapi",
+        "management_routes",
+        "request_id",
+        "scopes_for",
+        "success_response",
+    },
+    keyguard.fastapi: {
+        "APIKeyAuth",
+        "APIKeyBearer",
+        "APIKeyError",
+        "api_key",
+        "api_key_error_handler",
+        "install_error_handlers",
+        "require",
+    },
+}
+# Subpackages, present as attributes once imported: the layers (internal) and the edges.
+SUBPACKAGES = {"adapters", "cli", "core", "demo", "fastapi", "ports", "services", "web"}
+
+
+def _public_names(module: types.ModuleType) -> set[str]:
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+
+
+@pytest.mark.parametrize("module", PUBLIC, ids=lambda m: m.__name__)
+def test_every_public_name_is_listed(module: types.ModuleType) -> None:
+    assert _public_names(module) == PUBLIC[module]
+    assert set(module.__all__) - {"__version__"} == PUBLIC[module]
+
+
+def test_only_known_subpackages_hang_off_the_package() -> None:
+    modules = {
+        n for n, v in vars(keyguard).items() if isinstance(v, types.ModuleType) and n[0] != "_"
+    }
+    assert modules <= SUBPACKAGES
+
+
+def test_the_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    assert keyguard.__version__ == version("keyguard")
+    assert "__version__" in keyguard.__all__
