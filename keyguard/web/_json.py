@@ -22,11 +22,24 @@ _JSON = "application/json"
 
 
 def request_id(scope: Scope) -> str:
-    """The request's incoming `X-Request-ID` when it is sane, else a new `req_...` id."""
+    """The request's id: its incoming `X-Request-ID` when that is sane, else a `req_...` id
+    minted on first asking. Either way it is kept in the scope (and `request.state.request_id`),
+    so the middleware's refusal, the app's response and every log line of one request agree.
+    Nobody pays for an id nobody asks for: a request served from the cache mints none."""
+    state = scope.get("state")
+    if state is None:
+        scope["state"] = state = {}
+    found = state.get("request_id")
+    if found is None:
+        found = state["request_id"] = _incoming(scope) or new_id("req_")
+    return found
+
+
+def _incoming(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
-        if name == b"x-request-id":  # the first one, as the middleware reads it
-            return sane_request_id(value) or new_id("req_")
-    return new_id("req_")
+        if name == b"x-request-id":  # the first one only
+            return sane_request_id(value)
+    return None
 
 
 def success_response(

@@ -6,16 +6,18 @@ import asyncio
 import json
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 import pytest
 from starlette.authentication import requires
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 
 from keyguard import KeyGuard
 from keyguard.core import id_time_ms, parse_time
+from keyguard.web import APIKeyMiddleware
 
 from .conftest import MakeClient, mint
 
@@ -442,3 +444,30 @@ async def test_a_key_pasted_into_the_path_never_reaches_our_log(
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("keyguard")]
     assert ours  # the refusal was logged
     assert not any(key in line for line in ours)
+
+
+async def test_one_request_has_one_id_whoever_asks(guard: KeyGuard) -> None:
+    """Minted once and kept in the scope: the refusal, the app and its log lines agree."""
+    from keyguard.web import request_id
+
+    scope: dict[str, Any] = {"type": "http", "headers": []}
+    first = request_id(scope)
+    assert first.startswith("req_")
+    assert request_id(scope) == first == scope["state"]["request_id"]
+    sent = {"type": "http", "headers": [(b"x-request-id", b"abc-123")]}
+    assert request_id(sent) == "abc-123" == request_id(sent)
+
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(request_id(scope))
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    middleware = APIKeyMiddleware(app, guard=guard, public_paths=["/open"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=middleware), base_url="http://test"
+    ) as client:
+        await client.get("/open")
+        refused = await client.get("/closed")
+    assert refused.json()["meta"]["requestId"] == refused.headers["x-request-id"]
+    assert len(seen) == 1 and seen[0].startswith("req_")
