@@ -81,7 +81,7 @@ def empty_pg_database_url() -> Iterator[str]:
 async def pg_store(pg_database_url: str) -> AsyncIterator[PostgresKeyStore]:
     store = PostgresKeyStore(pg_database_url)
     await store.open()
-    async with store._reader() as runner:
+    async with store._session() as runner:
         await runner.execute(
             "TRUNCATE keyguard_keys, keyguard_audit_log, keyguard_accounts, keyguard_changes"
         )

@@ -1,5 +1,7 @@
-"""Layer 3, the adapters: SQLite (embedded default), PostgreSQL (asyncpg) and Redis. Internal:
-applications use what `keyguard` exports (the stores, the Redis cache, the failure limiters)."""
+"""Layer 3, the adapters: SQLite (embedded default), PostgreSQL (asyncpg) and Redis, and the
+in-process failure limiter. Each implements a port; that is why `LocalFailureLimiter` is here
+(the Redis limiter counts with it too) while `LocalCache`, a part of the verifier, is a service.
+Internal: applications use what `keyguard` exports."""
 
 from ._local_failure_limiter import LocalFailureLimiter
 from ._postgres import PostgresKeyStore

@@ -209,7 +209,7 @@ class PostgresKeyStore(SqlKeyStore):
                 await asyncio.shield(pool.release(conn, timeout=self.timeout))
 
     @asynccontextmanager
-    async def _reader(self) -> AsyncIterator[_Runner]:
+    async def _session(self) -> AsyncIterator[_Runner]:
         async with self._connection() as conn:
             yield _Runner(conn)
 
@@ -251,7 +251,7 @@ class PostgresKeyStore(SqlKeyStore):
 
     async def record_last_used(self, batch: Sequence[tuple[str, datetime]]) -> None:
         latest = dedupe_latest(batch)
-        async with self._reader() as runner:
+        async with self._session() as runner:
             await runner.execute(
                 "UPDATE keyguard_keys AS k SET last_used_at = v.at"
                 " FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)"

@@ -28,7 +28,8 @@ class SqlChangeLog(abc.ABC):
     agree on what is recent, and on what may be pruned."""
 
     @abc.abstractmethod
-    def _reader(self) -> AbstractAsyncContextManager[Runner]: ...
+    def _session(self) -> AbstractAsyncContextManager[Runner]:
+        """One connection in autocommit: each statement (read or write) commits alone."""
 
     @abc.abstractmethod
     def ago(self, placeholder: str, seconds: float) -> tuple[str, Any]:
@@ -48,12 +49,12 @@ class SqlChangeLog(abc.ABC):
             sql += f" AND occurred_at >= {cutoff}"
             args.append(arg)
         sql += f" ORDER BY seq LIMIT {int(limit)}"
-        async with self._reader() as runner:
+        async with self._session() as runner:
             rows = await runner.fetch(sql, *args)
         return [_change(row) for row in rows]
 
     async def last_change(self) -> int:
-        async with self._reader() as runner:
+        async with self._session() as runner:
             rows = await runner.fetch("SELECT coalesce(max(seq), 0) AS seq FROM keyguard_changes")
         return int(rows[0]["seq"])
 
@@ -65,7 +66,7 @@ class SqlChangeLog(abc.ABC):
         )
         pruned = 0
         while True:
-            async with self._reader() as runner:
+            async with self._session() as runner:
                 rows = await runner.fetch(sql, arg)
             pruned += len(rows)
             if len(rows) < _PRUNE_BATCH:

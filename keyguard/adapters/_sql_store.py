@@ -79,7 +79,7 @@ class SqlKeyStore(SqlChangeLog):
 
     async def find_by_digest(self, digest: bytes) -> KeyRecord | None:
         sql = f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE digest = $1"
-        async with self._reader() as runner:
+        async with self._session() as runner:
             rows = await runner.fetch(sql, digest)
         return self.key_from_row(rows[0]) if rows else None
 
@@ -105,13 +105,13 @@ class SqlKeyStore(SqlChangeLog):
         args: tuple[str, ...] = (key_id,)
         if account is not None:
             sql, args = sql + " AND account = $2", (key_id, account)
-        async with self._reader() as runner:
+        async with self._session() as runner:
             rows = await runner.fetch(sql, *args)
         return self.key_from_row(rows[0]) if rows else None
 
     async def list_keys(self, query: KeyQuery, now: datetime) -> Page[KeyRecord]:
         sql, args = key_list_sql(query, now, self.encode_time)
-        async with self._reader() as runner:
+        async with self._session() as runner:
             rows = await runner.fetch(sql, *args)
         items = [self.key_from_row(r) for r in rows[: query.limit]]
         more = len(rows) > query.limit
@@ -119,7 +119,7 @@ class SqlKeyStore(SqlChangeLog):
 
     async def list_audit(self, query: AuditQuery) -> Page[AuditEvent]:
         sql, args = audit_list_sql(query, self.encode_time)
-        async with self._reader() as runner:
+        async with self._session() as runner:
             rows = await runner.fetch(sql, *args)
         items = [self._audit_from_row(r) for r in rows[: query.limit]]
         more = len(rows) > query.limit

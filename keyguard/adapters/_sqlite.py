@@ -120,7 +120,7 @@ class SQLiteKeyStore(SqlKeyStore):
             raise StoreUnavailableError(f"SQLite failed: {type(exc).__name__}") from None
 
     @asynccontextmanager
-    async def _reader(self) -> AsyncIterator[_Runner]:
+    async def _session(self) -> AsyncIterator[_Runner]:
         async with self._lock:
             yield _Runner(self)
 

@@ -7,7 +7,6 @@ account only when `--account` is given.
 from __future__ import annotations
 
 import argparse
-import re
 from datetime import datetime
 
 from keyguard.core import (
@@ -17,6 +16,7 @@ from keyguard.core import (
     KeySort,
     KeyStatus,
     deleted_view,
+    id_pattern,
     parse_duration,
     utcnow,
 )
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 DEFAULT_ACCOUNT = "default"
-_KEY_ID = re.compile(r"key_[0-9A-Za-z]{1,64}")
+_KEY_ID = id_pattern("key_")
 
 
 def key_id(text: str) -> str:

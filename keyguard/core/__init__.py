@@ -14,7 +14,7 @@ from ._credentials import (
     extract_key,
     sane_request_id,
 )
-from ._digest import DIGEST_CONTEXT, DIGEST_SIZE, SHARED_CACHE_MAC_CONTEXT, KeyHasher, derive_key
+from ._digest import DIGEST_CONTEXT, SHARED_CACHE_MAC_CONTEXT, KeyHasher, derive_key
 from ._errors import (
     CacheUnavailableError,
     ConflictError,
@@ -28,7 +28,7 @@ from ._errors import (
     UnavailableError,
     ValidationError,
 )
-from ._ids import id_time_ms, new_id
+from ._ids import ULID_PATTERN, id_pattern, id_time_ms, new_id
 from ._keyformat import (
     BASE62_ALPHABET,
     CHECKSUM_LENGTH,
@@ -77,13 +77,13 @@ __all__ = [
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
     "DIGEST_CONTEXT",
-    "DIGEST_SIZE",
     "MAX_CREDENTIAL_LENGTH",
     "MAX_METADATA_BYTES",
     "MAX_NAME_LENGTH",
     "RANDOM_LENGTH",
     "SHARED_CACHE_MAC_CONTEXT",
     "SUMMARY_FIELDS",
+    "ULID_PATTERN",
     "Access",
     "AccessPolicy",
     "AccountSettings",
@@ -128,6 +128,7 @@ __all__ = [
     "extract_key",
     "format_time",
     "freeze_mapping",
+    "id_pattern",
     "id_time_ms",
     "new_id",
     "now_text",

@@ -13,14 +13,13 @@ from functools import partial
 
 from blake3 import blake3
 
-__all__ = ["DIGEST_CONTEXT", "DIGEST_SIZE", "SHARED_CACHE_MAC_CONTEXT", "KeyHasher", "derive_key"]
+__all__ = ["DIGEST_CONTEXT", "SHARED_CACHE_MAC_CONTEXT", "KeyHasher", "derive_key"]
 
 DIGEST_CONTEXT = "keyguard 2026-11-22 API key digest v1"
 _FINGERPRINT_CONTEXT = "keyguard 2026-11-22 pepper fingerprint v1"
 # Authenticates what keyguard writes to the shared cache: a key apart from the digest key, so a
 # MAC can never be mistaken for a digest or the other way round.
 SHARED_CACHE_MAC_CONTEXT = "keyguard 2026-11-27 shared cache entry MAC v1"
-DIGEST_SIZE = 32
 _PLAIN_VERSION = "blake3"
 
 

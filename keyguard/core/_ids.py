@@ -9,12 +9,14 @@ minted for every refusal, so the encoding takes two characters per table lookup.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
-__all__ = ["id_time_ms", "new_id"]
+__all__ = ["ULID_PATTERN", "id_pattern", "id_time_ms", "new_id"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"  # what follows the prefix: 26 of `_CROCKFORD`
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits -> two characters
 _LOW_BITS = 20  # the part that counts up within a millisecond
 _LOW_MASK = (1 << _LOW_BITS) - 1
@@ -52,6 +54,11 @@ def new_id(prefix: str) -> str:
                 else:
                     _prefix_text = _encode(_last_ms, 5) + _encode(_high, 6)
         return prefix + _prefix_text + _PAIRS[_low >> 10] + _PAIRS[_low & 1023]
+
+
+def id_pattern(prefix: str) -> re.Pattern[str]:
+    """What an id made by `new_id(prefix)` looks like, for `fullmatch`."""
+    return re.compile(re.escape(prefix) + ULID_PATTERN)
 
 
 def id_time_ms(item_id: str) -> int:

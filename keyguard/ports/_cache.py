@@ -21,6 +21,7 @@ __all__ = ["CacheMiss", "SharedCache"]
 class CacheMiss(enum.Enum):
     ABSENT = "absent"  # nothing usable cached: look in the store, then fill
     INVALIDATED = "invalidated"  # changed moments ago: look in the store, do not fill
+    NOT_ASKED = "not_asked"  # no shared cache, or it is failing: the store, and do not fill
 
 
 class SharedCache(Protocol):

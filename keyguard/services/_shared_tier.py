@@ -55,7 +55,7 @@ class SharedTier:
     async def get(self, digest: bytes) -> KeyRecord | CacheMiss | None:
         """A record or "no such key" the shared cache may vouch for, else why not."""
         if self.cache is None or not self.breaker.allows():
-            return CacheMiss.INVALIDATED  # go to the store, and do not fill
+            return CacheMiss.NOT_ASKED
         if monotonic() >= self.trusted_until:
             return CacheMiss.ABSENT  # not asked: the store answers, and its answer may fill
         try:
@@ -65,7 +65,7 @@ class SharedTier:
             found = await self.cache.get(digest)
         except Exception as exc:
             self._failed(exc)
-            return CacheMiss.INVALIDATED
+            return CacheMiss.NOT_ASKED
         self.breaker.success()
         if monotonic() >= self.trusted_until:
             return CacheMiss.ABSENT  # the answer came too late to be believed

@@ -18,12 +18,15 @@ from typing import Any
 from keyguard.core import ErrorCode, format_time, utcnow
 
 __all__ = [
+    "DEFAULT_REALM",
     "FORBIDDEN_MESSAGE",
     "INVALID_KEY_MESSAGE",
     "MISSING_KEY_MESSAGE",
     "RATE_LIMITED_MESSAGE",
+    "REALM_KEY",
     "UNAVAILABLE_MESSAGE",
     "error_body",
+    "realm_of",
     "success_body",
     "www_authenticate",
 ]
@@ -35,6 +38,8 @@ RATE_LIMITED_MESSAGE = "Too many failed attempts. Try again later."
 UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."
 
 _RESERVED_META = frozenset({"requestId", "timestamp"})
+DEFAULT_REALM = "api"
+REALM_KEY = "keyguard.realm"  # scope key: the realm of the middleware a keyless request passed
 
 
 def error_body(
@@ -78,6 +83,12 @@ def _dump(body: dict[str, Any]) -> bytes:
     except UnicodeEncodeError:
         # A lone surrogate (possible in JSON that came in) has no UTF-8 form; \u-escapes do.
         return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+def realm_of(scope: Mapping[str, Any]) -> str:
+    """The realm for a 401 an app answers: that of the middleware the request passed (it
+    records it on the requests it lets through without a key), else the default."""
+    return scope.get(REALM_KEY, DEFAULT_REALM)  # type: ignore[no-any-return]
 
 
 def www_authenticate(realm: str, *, key_sent: bool) -> bytes:

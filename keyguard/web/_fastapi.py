@@ -23,7 +23,14 @@ from starlette.responses import Response
 
 from keyguard.core import Access, ErrorCode, KeyRecord
 
-from ._envelope import FORBIDDEN_MESSAGE, INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE, www_authenticate
+from ._envelope import (
+    DEFAULT_REALM,
+    FORBIDDEN_MESSAGE,
+    INVALID_KEY_MESSAGE,
+    MISSING_KEY_MESSAGE,
+    realm_of,
+    www_authenticate,
+)
 from ._json import error_response, request_id
 
 __all__ = [
@@ -80,9 +87,9 @@ class APIKeyError(HTTPException):
         return cls(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, None)
 
     @classmethod
-    def unauthenticated(cls, key_sent: bool) -> APIKeyError:
+    def unauthenticated(cls, key_sent: bool, realm: str = DEFAULT_REALM) -> APIKeyError:
         message = INVALID_KEY_MESSAGE if key_sent else MISSING_KEY_MESSAGE
-        challenge = www_authenticate("api", key_sent=key_sent).decode()
+        challenge = www_authenticate(realm, key_sent=key_sent).decode()
         return cls(401, ErrorCode.INVALID_API_KEY, message, {"WWW-Authenticate": challenge})
 
 
@@ -101,7 +108,9 @@ async def api_key(
         " and is the route outside its public_paths?",
         route,
     )
-    raise APIKeyError.unauthenticated(key_sent="authorization" in connection.headers)
+    raise APIKeyError.unauthenticated(
+        key_sent="authorization" in connection.headers, realm=realm_of(connection.scope)
+    )
 
 
 def require(

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 from starlette.datastructures import QueryParams
 
-from keyguard.core import FieldIssue, ValidationError, parse_time
+from keyguard.core import FieldIssue, ValidationError, id_pattern, parse_time
 
 __all__ = ["KEY_ID", "Fields", "rfc3339"]
 
 T = TypeVar("T")
-KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")
+KEY_ID = id_pattern("key_")
 # RFC 3339 (what OpenAPI's `date-time` means): Python alone would also take dates, naive times
 # and other ISO 8601 spellings that a schema-driven client would call invalid.
 _RFC3339 = re.compile(

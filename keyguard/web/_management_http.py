@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from keyguard.core import Access, ErrorCode, KeyguardError, KeyRecord
 
-from ._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, www_authenticate
+from ._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, realm_of, www_authenticate
 from ._errors import keyguard_error_response
 from ._json import error_response, request_id
 from ._management_body import MAX_BODY_BYTES, BodyTooLarge
@@ -92,7 +92,7 @@ def secret_only(services: Services, handler: Handler) -> Endpoint:
     async def endpoint(request: Request, rid: str) -> Response:
         caller = _caller(request.scope)
         if caller is None:  # mounted with no middleware in front: never run keyless
-            challenge = www_authenticate("api", key_sent=False).decode()
+            challenge = www_authenticate(realm_of(request.scope), key_sent=False).decode()
             headers = {"www-authenticate": challenge}
             code = ErrorCode.INVALID_API_KEY
             return error_response(code, MISSING_KEY_MESSAGE, rid, status=401, headers=headers)

@@ -21,6 +21,7 @@ from keyguard.core import (
     KeyStatus,
     ValidationError,
     decode_cursor,
+    id_pattern,
     parse_access,
     validate_environment,
 )
@@ -40,7 +41,7 @@ __all__ = [
 DEFAULT_LIMIT = 20
 MAX_CURSOR_LENGTH = 512
 _LIMIT = re.compile(r"[0-9]{1,3}")
-_EVENT_ID = re.compile(r"evt_[0-9A-HJKMNP-TV-Z]{26}")
+_EVENT_ID = id_pattern("evt_")
 _KEY_PARAMS = ("environment", "access", "status", "q", "sort", "limit", "cursor")
 _AUDIT_PARAMS = ("event", "keyId", "since", "limit", "cursor")
 _BAD_CURSOR = "is not a cursor this list gave out"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyguard.core import MAX_NAME_LENGTH, AuditEventType, ErrorCode, KeyStatus
+from keyguard.core import MAX_NAME_LENGTH, ULID_PATTERN, AuditEventType, ErrorCode, KeyStatus
 from keyguard.services import MAX_GRACE
 
 from ._management_body import MAX_BODY_BYTES
@@ -17,7 +17,7 @@ from ._management_params import MAX_CURSOR_LENGTH
 __all__ = ["KEY_ID_PATTERN", "component_schemas"]
 
 Schema = dict[str, Any]
-KEY_ID_PATTERN = "^key_[0-9A-HJKMNP-TV-Z]{26}$"
+KEY_ID_PATTERN = f"^key_{ULID_PATTERN}$"
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _MAYBE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 _BODY_NOTE = f"At most {MAX_BODY_BYTES // 1024} KiB of JSON."

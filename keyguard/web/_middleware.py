@@ -27,6 +27,7 @@ from keyguard.ports import FailureLimiter, Slot
 from keyguard.services import Miss, Verdict
 
 from ._asgi_wrappers import run_lifespan, with_sunset
+from ._envelope import REALM_KEY
 from ._json import request_id
 from ._refusals import Refusal, Refusals
 from ._responses import Rejection
@@ -96,6 +97,7 @@ class APIKeyMiddleware:
         self.limiter = failure_limiter or guard.failure_limiter  # shared when Redis is
         self.client_address = client_address
         self.on_error = on_error
+        self.realm = realm
         self.refusals = Refusals(realm)
         self._new_digest = guard.hasher.new
         self._cached = guard.verifier.cached
@@ -115,6 +117,7 @@ class APIKeyMiddleware:
         if self._has_public_paths and self.policy.is_public(
             scope.get("method", "GET"), scope["path"]
         ):
+            scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
             return await self.app(scope, receive, send)
         if self._cache_first:
             # A key in the local cache, found by the digest of the raw header bytes: no parsing,

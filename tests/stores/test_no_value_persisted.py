@@ -56,7 +56,7 @@ async def test_no_value_in_the_sqlite_file(tmp_path: Path) -> None:
 async def test_no_value_in_any_postgres_table(pg_database_url: str) -> None:
     store = PostgresKeyStore(pg_database_url)
     await store.open()
-    async with store._reader() as runner:
+    async with store._session() as runner:
         await runner.execute("TRUNCATE keyguard_keys, keyguard_audit_log, keyguard_accounts")
     manager = KeyManager(store, hasher=KeyHasher("p"))
     values = await _mint_everything(manager)

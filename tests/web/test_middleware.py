@@ -471,3 +471,20 @@ async def test_one_request_has_one_id_whoever_asks(guard: KeyGuard) -> None:
         refused = await client.get("/closed")
     assert refused.json()["meta"]["requestId"] == refused.headers["x-request-id"]
     assert len(seen) == 1 and seen[0].startswith("req_")
+
+
+async def test_a_401_further_in_names_the_middlewares_realm(guard: KeyGuard) -> None:
+    """A route that needs a key but was reached keyless (a public path, by mistake) answers
+    401 in the realm of the middleware in front, not a hard-coded one."""
+    from starlette.applications import Starlette
+
+    from keyguard.web import management_routes
+
+    inner = Starlette(routes=management_routes(guard))
+    app = APIKeyMiddleware(inner, guard=guard, realm="shop", public_paths=["/v1/account/*"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        response = await client.get("/v1/account/api-keys")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="shop"'
