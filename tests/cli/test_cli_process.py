@@ -32,9 +32,10 @@ def test_exit_statuses(entry: list[str], tmp_path: Path) -> None:
     assert parse(created.stdout.splitlines()[0]).prefix == "sk_live_"
     assert len(created.stdout.splitlines()) == 1
 
-    missing = _run(entry, *url, "keys", "show", "key_0000", cwd=tmp_path)
+    unknown = "key_01JD3Z0000000000000000000X"  # well formed, in no store
+    missing = _run(entry, *url, "keys", "show", unknown, cwd=tmp_path)
     assert missing.returncode == 1 and missing.stdout == ""
-    assert missing.stderr == "keyguard: error: no API key with id 'key_0000'\n"
+    assert missing.stderr == f"keyguard: error: no API key with id {unknown!r}\n"
 
     usage = _run(entry, *url, "keys", "list", "--status", "lost", cwd=tmp_path)
     assert usage.returncode == 2 and "usage: keyguard" in usage.stderr
