@@ -4,12 +4,11 @@ tests/test_public_api.py."""
 
 from ._errors import keyguard_error_response
 from ._json import error_response, request_id, success_response
-from ._management_openapi import management_openapi
-from ._management_routes import ManagementAPI, management_routes
 from ._middleware import APIKeyMiddleware, client_address
 from ._refusals import Refusal
 from ._responses import POLICY_VIOLATION, Rejection
 from ._user import APIKeyUser, credentials_for, scopes_for
+from .management import ManagementAPI, management_openapi, management_routes
 
 __all__ = [
     "POLICY_VIOLATION",

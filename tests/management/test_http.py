@@ -188,7 +188,7 @@ async def test_a_fault_is_a_500_in_the_envelope_and_quotes_nothing(
     response = await admin.get(KEYS)
     error = envelope(response, 500, "INTERNAL_ERROR")
     assert admin.value not in response.text and "boom" not in error["message"]
-    logged = [r for r in caplog.records if r.name == "keyguard.web._management_http"]
+    logged = [r for r in caplog.records if r.name == "keyguard.web.management.resource"]
     assert [r.levelname for r in logged] == ["ERROR"]
     assert "RuntimeError" in logged[0].getMessage()  # the type; never the message
 

@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from keyguard import AccountSettings, KeyGuard
+from keyguard.web import APIKeyMiddleware, management_routes
 
 from .conftest import AUDIT, KEYS, Caller, envelope, make_caller, state
 
@@ -161,3 +163,20 @@ async def test_no_answer_after_creation_holds_a_key_value(admin: Caller) -> None
         for value in values:
             assert value not in response.text
         assert not KEY_VALUE.search(response.text), response.text
+
+
+async def test_which_environment_manages_every_environment_is_the_apps_choice(
+    guard: KeyGuard, account: str
+) -> None:
+    """`live` by default; None makes every key manage its own environment's keys only."""
+    inner = Starlette(routes=management_routes(guard, manages_every_environment=None))
+    app = APIKeyMiddleware(inner, guard=guard)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        live = await make_caller(guard, client, account)
+        refused = await live.post(KEYS, json={**NEW, "environment": "test"})
+        envelope(refused, 403, "FORBIDDEN")
+        envelope(await live.post(KEYS, json={**NEW, "environment": "live"}), 201)
+    with pytest.raises(ValueError, match="unknown environment"):
+        management_routes(guard, manages_every_environment="prod")

@@ -14,9 +14,9 @@ from starlette.responses import Response
 
 from keyguard.core import DEFAULT_ENVIRONMENTS
 
-from ._management_http import Endpoint
-from ._management_paths import management_paths
-from ._management_schemas import component_schemas
+from .operations import management_operations
+from .resource import Endpoint
+from .schemas import component_schemas
 
 __all__ = ["management_openapi", "openapi_endpoint"]
 
@@ -34,7 +34,7 @@ def management_openapi(
         "openapi": "3.1.0",
         "info": {"title": "keyguard management API", "version": "1"},
         "security": [{"apiKey": []}],
-        "paths": management_paths(prefix.rstrip("/"), environments),
+        "paths": management_operations(prefix.rstrip("/"), environments),
         "components": {
             "securitySchemes": {"apiKey": bearer},
             "schemas": component_schemas(environments),

@@ -1,7 +1,5 @@
-"""The management HTTP API: mint, list, rename, revoke, delete and roll keys, read the audit log.
-
-    app = APIKeyMiddleware(Starlette(routes=[*management_routes(guard), ...]), guard=guard)
-    fastapi_app.router.routes.extend(management_routes(guard))  # behind the same middleware
+"""What each management route does: read the request, act through the lifecycle service (the
+same rules as the CLI and the Python API), answer in the API's views.
 
 Every call acts for the caller's account, as the caller's key (the audit log's actor) and under
 the request's id. Input is checked in full before anything is touched, and each change commits
@@ -16,10 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, Router
-from starlette.types import Receive, Scope, Send
 
-from keyguard._guard import KeyGuard
 from keyguard.core import (
     KeyQuery,
     audit_view,
@@ -30,60 +25,24 @@ from keyguard.core import (
     utcnow,
 )
 
-from ._management_body import grace_period, new_key, new_name
-from ._management_call import MANAGES_EVERY_ENVIRONMENT, Call, Services
-from ._management_http import Endpoint, Handler, NotFound, Resource, secret_only
-from ._management_openapi import openapi_endpoint
-from ._management_params import audit_query, key_query, no_params, permanent
+from .body import grace_period, new_key, new_name
+from .context import Call
+from .query import audit_query, key_query, no_params, permanent
 
-__all__ = ["DEFAULT_PREFIX", "ManagementAPI", "management_routes"]
-
-DEFAULT_PREFIX = "/v1/account"
-
-
-def management_routes(guard: KeyGuard, *, prefix: str = DEFAULT_PREFIX) -> list[BaseRoute]:
-    """The routes, ending with a catch-all that answers 404 for anything else under `prefix`:
-    list your own routes under the same prefix before these."""
-    prefix = prefix.rstrip("/")
-    if prefix and not prefix.startswith("/"):
-        raise ValueError(f"the prefix must start with '/', got {prefix!r}")
-    keys = f"{prefix}/api-keys"
-    s = Services(guard.manager, guard.key_format.environments, keys)
-    one = f"{keys}/{{id}}"
-    return [
-        _secret(s, keys, "api_keys", {"GET": list_keys, "POST": create_key}),
-        _secret(s, one, "api_key", {"GET": get_key, "PATCH": rename_key, "DELETE": delete_key}),
-        _secret(s, f"{one}/roll", "api_key_roll", {"POST": roll_key}),
-        _secret(s, f"{prefix}/audit-log", "audit_log", {"GET": read_audit_log}),
-        _route(
-            f"{prefix}/openapi.json", "openapi", {"GET": openapi_endpoint(prefix, s.environments)}
-        ),
-        Route(f"{prefix}/{{path:path}}", NotFound(), name="keyguard:not_found"),
-    ]
-
-
-def _secret(s: Services, path: str, name: str, handlers: dict[str, Handler]) -> Route:
-    return _route(path, name, {method: secret_only(s, h) for method, h in handlers.items()})
-
-
-def _route(path: str, name: str, endpoints: dict[str, Endpoint]) -> Route:
-    return Route(path, Resource(path, endpoints), name=f"keyguard:{name}")
-
-
-class ManagementAPI:
-    """The routes as one ASGI app, e.g. `app.mount("/v1/account", ManagementAPI(guard,
-    prefix=""))` in FastAPI. Like the routes, it needs `APIKeyMiddleware` in front of it."""
-
-    def __init__(self, guard: KeyGuard, *, prefix: str = DEFAULT_PREFIX) -> None:
-        self.router = Router(routes=management_routes(guard, prefix=prefix), default=NotFound())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.router(scope, receive, send)
+__all__ = [
+    "create_key",
+    "delete_key",
+    "get_key",
+    "list_keys",
+    "read_audit_log",
+    "rename_key",
+    "roll_key",
+]
 
 
 async def list_keys(call: Call) -> Response:
     query = key_query(
-        call.request.query_params, account=call.account, environments=call.services.environments
+        call.request.query_params, account=call.account, environments=call.context.environments
     )
     page = await call.manager.list(_within_reach(call, query))
     now = utcnow()
@@ -94,14 +53,14 @@ async def list_keys(call: Call) -> Response:
 def _within_reach(call: Call, query: KeyQuery) -> KeyQuery:
     if query.environment is not None:
         call.check_reach(query.environment)
-    if call.caller.environment == MANAGES_EVERY_ENVIRONMENT:
+    if call.reaches_everything:
         return query
     return dataclasses.replace(query, environment=call.caller.environment)
 
 
 async def create_key(call: Call) -> Response:
     no_params(call.request.query_params)
-    new = await new_key(call.request, call.services.environments)
+    new = await new_key(call.request, call.context.environments)
     call.check_reach(new.environment)
     created = await call.manager.create(
         account=call.account,

@@ -11,8 +11,8 @@ from typing import Any
 from keyguard.core import MAX_NAME_LENGTH, ULID_PATTERN, AuditEventType, ErrorCode, KeyStatus
 from keyguard.services import MAX_GRACE
 
-from ._management_body import MAX_BODY_BYTES
-from ._management_params import MAX_CURSOR_LENGTH
+from .body import MAX_BODY_BYTES
+from .query import MAX_CURSOR_LENGTH
 
 __all__ = ["KEY_ID_PATTERN", "component_schemas"]
 

@@ -18,11 +18,11 @@ from starlette.types import Receive, Scope, Send
 
 from keyguard.core import Access, ErrorCode, KeyguardError, KeyRecord
 
-from ._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, realm_of, www_authenticate
-from ._errors import keyguard_error_response
-from ._json import error_response, request_id
-from ._management_body import MAX_BODY_BYTES, BodyTooLarge
-from ._management_call import Call, Services
+from .._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, realm_of, www_authenticate
+from .._errors import keyguard_error_response
+from .._json import error_response, request_id
+from .body import MAX_BODY_BYTES, BodyTooLarge
+from .context import Call, RouteContext
 
 __all__ = ["Endpoint", "Handler", "NotFound", "Resource", "secret_only"]
 
@@ -85,7 +85,7 @@ class NotFound:
         await response(scope, receive, send)
 
 
-def secret_only(services: Services, handler: Handler) -> Endpoint:
+def secret_only(context: RouteContext, handler: Handler) -> Endpoint:
     """Only a secret key may manage keys. The middleware's policy already refuses publishable
     keys here by default; this holds even where the routes sit behind another policy."""
 
@@ -98,7 +98,7 @@ def secret_only(services: Services, handler: Handler) -> Endpoint:
             return error_response(code, MISSING_KEY_MESSAGE, rid, status=401, headers=headers)
         if caller.access is not Access.SECRET:
             return error_response(ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, rid, status=403)
-        return await handler(Call(request, rid, caller, services))
+        return await handler(Call(request, rid, caller, context))
 
     return endpoint
 

@@ -27,7 +27,7 @@ from keyguard.core import (
 )
 from keyguard.services import MAX_PAGE
 
-from ._management_fields import KEY_ID, Fields, rfc3339
+from .fields import KEY_ID, Fields, rfc3339
 
 __all__ = [
     "DEFAULT_LIMIT",

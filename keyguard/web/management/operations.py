@@ -10,9 +10,9 @@ from typing import Any
 from keyguard.core import AuditEventType, KeySort, KeyStatus
 from keyguard.services import MAX_PAGE
 
-from ._management_schemas import KEY_ID_PATTERN
+from .schemas import KEY_ID_PATTERN
 
-__all__ = ["management_paths"]
+__all__ = ["management_operations"]
 
 Doc = dict[str, Any]
 _ERRORS = {
@@ -30,7 +30,7 @@ _ALWAYS = ("400", "401", "403", "429", "500", "503")
 _HEADER = {"schema": {"type": "string"}}
 
 
-def management_paths(prefix: str, environments: tuple[str, ...]) -> Doc:
+def management_operations(prefix: str, environments: tuple[str, ...]) -> Doc:
     keys, key = f"{prefix}/api-keys", f"{prefix}/api-keys/{{id}}"
     return {
         keys: {"get": _list_keys(environments), "post": _create_key()},

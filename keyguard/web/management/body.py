@@ -27,7 +27,7 @@ from keyguard.core import (
 )
 from keyguard.services import DEFAULT_GRACE, MAX_GRACE
 
-from ._management_fields import Fields, rfc3339
+from .fields import Fields, rfc3339
 
 __all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "NewKey", "grace_period", "new_key", "new_name"]
 

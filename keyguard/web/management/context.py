@@ -1,8 +1,8 @@
-"""One management request as the handlers see it: who calls, for which account, and what the
-caller may reach.
+"""One management request as the handlers see it (`Call`): who calls, for which account, and
+what the caller may reach; and what every route shares (`RouteContext`).
 
 Reach: every call stays in the caller's account, and a key manages keys of its own environment
-only, except a `live` key, which manages every environment of its account.
+only, except a key of the environment that manages every environment (`live` by default).
 """
 
 from __future__ import annotations
@@ -17,21 +17,24 @@ from starlette.responses import Response
 from keyguard.core import ForbiddenError, KeyRecord, NotFoundError
 from keyguard.services import KeyManager
 
-from ._json import success_response
-from ._management_fields import KEY_ID
+from .._json import success_response
+from .fields import KEY_ID
 
-__all__ = ["MANAGES_EVERY_ENVIRONMENT", "Call", "Services"]
+__all__ = ["MANAGES_EVERY_ENVIRONMENT", "Call", "RouteContext"]
 
-MANAGES_EVERY_ENVIRONMENT = "live"
+MANAGES_EVERY_ENVIRONMENT = "live"  # the default; `management_routes` takes another, or None
 # Management answers carry key metadata, and once a key value: no cache may keep them.
 _NO_STORE = {"cache-control": "no-store"}
 
 
 @dataclass(frozen=True, slots=True)
-class Services:
+class RouteContext:
+    """What every management route runs with."""
+
     manager: KeyManager
     environments: tuple[str, ...]
     keys_path: str  # where the routes serve the keys, e.g. /v1/account/api-keys
+    manages_every_environment: str | None  # its keys manage every environment; None: none do
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,7 @@ class Call:
     request: Request
     request_id: str
     caller: KeyRecord
-    services: Services
+    context: RouteContext
 
     @property
     def account(self) -> str:
@@ -47,7 +50,7 @@ class Call:
 
     @property
     def manager(self) -> KeyManager:
-        return self.services.manager
+        return self.context.manager
 
     @property
     def audit(self) -> dict[str, Any]:
@@ -67,11 +70,15 @@ class Call:
 
     def location(self, key_id: str) -> dict[str, str]:
         root = self.request.scope.get("root_path", "")
-        return {"location": f"{root}{self.services.keys_path}/{key_id}"}
+        return {"location": f"{root}{self.context.keys_path}/{key_id}"}
+
+    @property
+    def reaches_everything(self) -> bool:
+        return self.caller.environment == self.context.manages_every_environment
 
     def check_reach(self, environment: str) -> None:
         mine = self.caller.environment
-        if mine != MANAGES_EVERY_ENVIRONMENT and environment != mine:
+        if not self.reaches_everything and environment != mine:
             raise ForbiddenError(f"A {mine} key manages {mine} keys only.")
 
     async def key(self) -> KeyRecord:
