@@ -1,12 +1,13 @@
-"""keyguard's benchmarks: auth latency against a bare app, the physical floor, and the ways
-people authenticate API keys today. Run `python -m benchmarks [--quick]`; see README.md.
+"""keyguard's benchmarks: what API-key authentication costs a request, against a bare app, the
+physical floor and the ways people authenticate API keys today. Run `python -m benchmarks
+[--quick]`; see README.md. Not part of the test suite: nothing here asserts a timing.
 
-Not part of the test suite: nothing here asserts a timing. Modules, by idea:
+Modules, by idea:
 
 - `environment`: what a run needs (Postgres, Redis, wrk), its own database and Redis prefix;
-- `apps`: the bare apps and keyguard-wrapped ones; `alternatives`: the ways people do it today;
-- `inprocess`: the ASGI app called directly under uvloop, interleaved batches;
-- `e2e` (with `server` and `loadgen`): uvicorn on 127.0.0.1 under wrk or a Python client;
-- `scale`: keys in the store, cache hit rate, worker processes and revocation delay;
-- `report`: the table, JSON, Markdown, PNG chart and the targets met or not.
+- `apps`: the bare app and keyguard-wrapped ones; `alternatives`: the ways people do it today;
+- `inprocess` (with `cases`): the ASGI app called directly under uvloop, interleaved batches;
+- `e2e` (with `server`): uvicorn on 127.0.0.1 under wrk;
+- `targets`, `report`, `machine`: the targets met or not, the tables, JSON and Markdown;
+- `runner`: one bounded run that always cleans up.
 """

@@ -1,16 +1,14 @@
-"""The apps measured: a bare Starlette app (the baseline), the same under FastAPI, and the bare
-app behind keyguard's `APIKeyMiddleware` in each configuration the issue names.
+"""The apps measured: a bare Starlette app (the baseline every ratio is taken against), and the
+same app behind keyguard's `APIKeyMiddleware` in each configuration the report names.
 
-Every app answers `GET /v1/ping` with the same small JSON body (with the worker's pid, so the
-multi-worker runs can tell which process answered).
+Every app, the alternatives included, answers `GET /v1/ping` with the same small JSON body, so
+the only difference between two of them is how they authenticate.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,7 +19,7 @@ from keyguard.adapters import LocalFailureLimiter
 
 from .environment import BenchEnv
 
-__all__ = ["PATH", "bare_fastapi", "bare_starlette", "keyguard_app", "ping_body"]
+__all__ = ["LONG_TTL", "PATH", "bare_starlette", "keyguard_app", "ping"]
 
 PATH = "/v1/ping"
 LONG_TTL = 3600.0  # a local-cache hit must stay a hit for the whole run
@@ -30,49 +28,28 @@ LONG_TTL = 3600.0  # a local-cache hit must stay a hit for the whole run
 NO_LIMIT = 10**9
 
 
-def ping_body() -> dict[str, Any]:
-    return {"ok": True, "pid": os.getpid()}
-
-
-async def _ping(request: Request) -> JSONResponse:
-    return JSONResponse(ping_body())
+async def ping(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
 
 
 def bare_starlette() -> Starlette:
-    return Starlette(routes=[Route(PATH, _ping)])
-
-
-def bare_fastapi() -> FastAPI:
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-
-    @app.get(PATH)
-    async def ping() -> dict[str, Any]:
-        return ping_body()
-
-    return app
+    return Starlette(routes=[Route(PATH, ping)])
 
 
 def keyguard_app(
-    env: BenchEnv,
-    *,
-    store: Literal["postgres", "sqlite"] = "postgres",
-    redis: bool = True,
-    local_ttl: float | None = None,
-    unlimited_failures: bool = False,
+    env: BenchEnv, *, redis: bool = True, local_ttl: float | None = None, limit: bool = True
 ) -> APIKeyMiddleware:
-    """The bare Starlette app behind keyguard; `local_ttl=None` keeps keyguard's default."""
-    database_url = env.sqlite_url if store == "sqlite" else env.database_url
-    if database_url is None:
-        raise RuntimeError("keyguard on Postgres needs PostgreSQL")
+    """The bare app behind keyguard on this run's Postgres; `local_ttl=None` keeps keyguard's
+    default (1 s), 0 turns the local cache off; `limit=False` lifts the failure limit."""
     options: dict[str, Any] = {}
     if local_ttl is not None:  # the local TTL may not exceed the staleness bound
         options = {"local_cache_ttl": local_ttl, "max_staleness": max(1.0, local_ttl)}
     settings = Settings(
-        database_url=database_url,
+        database_url=env.database_url,
         redis_url=env.redis_url if redis else None,
         redis_prefix=env.redis_prefix,
         pepper=env.pepper,
         **options,
     )
-    limiter = LocalFailureLimiter(limit=NO_LIMIT) if unlimited_failures else None
+    limiter = None if limit else LocalFailureLimiter(limit=NO_LIMIT)
     return APIKeyMiddleware(bare_starlette(), guard=KeyGuard(settings), failure_limiter=limiter)

@@ -1,8 +1,8 @@
 """What a run needs and what it makes: Postgres, Redis and wrk, checked up front; a database and
 a Redis key prefix of its own, removed at the end whatever happens.
 
-Only 127.0.0.1 (or whatever the URLs say) is contacted; nothing is started here, so nothing is
-left running: when a server is missing the run says how to start it and skips what needs it.
+Only the URLs given are contacted and nothing is started here, so nothing is left running: when
+a server is missing the run says how to start it and stops before making anything.
 """
 
 from __future__ import annotations
@@ -13,26 +13,17 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from keyguard import PostgresKeyStore
+from keyguard import Access, KeyGuard, PostgresKeyStore, Settings
 
-__all__ = [
-    "HOW_TO",
-    "Availability",
-    "BenchEnv",
-    "bench_database",
-    "bench_redis_prefix",
-    "check_availability",
-    "sqlalchemy_url",
-]
+__all__ = ["POSTGRES_URL", "REDIS_URL", "BenchEnv", "missing", "run_environment"]
 
 POSTGRES_URL = os.environ.get(
     "KEYGUARD_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -53,18 +44,28 @@ HOW_TO = {
     ),
     "wrk": (
         "wrk is not installed: `apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk`"
-        " (macOS). Without it the end-to-end runs use a bounded Python client, which measures"
-        " less precisely (it shares the CPU with the server it loads)."
+        " (macOS). Without it the end-to-end comparison is skipped."
     ),
 }
 
 
 @dataclass(frozen=True)
-class Availability:
-    postgres: str | None  # the admin URL when it answers
-    redis: str | None
-    wrk: str | None  # the wrk binary
-    missing: tuple[str, ...]  # one line per missing piece, saying how to get it
+class BenchEnv:
+    """Everything the apps need, in the benchmark process and in the servers it starts."""
+
+    database_url: str  # this run's own database, migrated to keyguard's schema
+    redis_url: str
+    redis_prefix: str
+    pepper: str
+    key: str = ""  # a valid keyguard key in that database
+    user_key: str = ""  # the key the hand-written alternatives look up in their own table
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> BenchEnv:
+        return cls(**json.loads(text))
 
 
 async def _postgres_answers(url: str) -> bool:
@@ -86,59 +87,15 @@ async def _redis_answers(url: str) -> bool:
         await client.aclose()
 
 
-async def check_availability(
-    postgres_url: str = POSTGRES_URL, redis_url: str = REDIS_URL
-) -> Availability:
-    pg = postgres_url if await _postgres_answers(postgres_url) else None
-    rd = redis_url if await _redis_answers(redis_url) else None
-    wrk = shutil.which("wrk")
-    missing = []
-    if pg is None:
-        missing.append(HOW_TO["postgres"].format(url=postgres_url))
-    if rd is None:
-        missing.append(HOW_TO["redis"].format(url=redis_url))
-    if wrk is None:
-        missing.append(HOW_TO["wrk"])
-    return Availability(pg, rd, wrk, tuple(missing))
-
-
-def wrk_version(wrk: str | None) -> str | None:
-    if wrk is None:
-        return None
-    done = subprocess.run([wrk, "-v"], capture_output=True, text=True, timeout=5, check=False)
-    words = (done.stdout or done.stderr).split()  # "wrk debian/4.1.0-3+b2 [epoll] Copyright..."
-    return words[1] if len(words) > 1 and words[0] == "wrk" else "unknown"
-
-
-@dataclass(frozen=True)
-class BenchEnv:
-    """Everything the apps need, in both the benchmark process and the servers it starts."""
-
-    database_url: str | None  # this run's own Postgres database; None without Postgres
-    redis_url: str | None
-    redis_prefix: str
-    sqlite_url: str
-    pepper: str
-    key_pg: str = ""  # a valid keyguard key in the Postgres store
-    key_sqlite: str = ""  # one in the SQLite store
-    user_key: str = ""  # the key the hand-written alternatives look up in their own table
-    keyshield_key: str = ""  # one keyshield minted, when it is installed
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> BenchEnv:
-        return cls(**json.loads(text))
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def sqlalchemy_url(url: str) -> str:
-    """The same database for SQLAlchemy's asyncpg dialect."""
-    return urlunsplit(urlsplit(url)._replace(scheme="postgresql+asyncpg"))
+async def missing(postgres_url: str, redis_url: str) -> dict[str, str]:
+    """What is not there, each with how to get it: {"postgres" | "redis" | "wrk": how}."""
+    found = {
+        "postgres": await _postgres_answers(postgres_url),
+        "redis": await _redis_answers(redis_url),
+        "wrk": shutil.which("wrk") is not None,
+    }
+    urls = {"postgres": postgres_url, "redis": redis_url, "wrk": ""}
+    return {name: HOW_TO[name].format(url=urls[name]) for name, ok in found.items() if not ok}
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -149,34 +106,6 @@ async def _admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-@contextlib.asynccontextmanager
-async def bench_database(admin_url: str) -> AsyncIterator[str]:
-    """A database for this run, migrated to keyguard's schema, dropped on the way out."""
-    name = f"keyguard_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
-    url = with_database(admin_url, name)
-    try:
-        store = PostgresKeyStore(url)
-        try:
-            await store.migrate()
-        finally:
-            await store.close()
-        yield url
-    finally:
-        await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.asynccontextmanager
-async def bench_redis_prefix(redis_url: str | None) -> AsyncIterator[str]:
-    """A key prefix for this run; every key under it is deleted on the way out."""
-    prefix = f"keyguard_bench_{os.getpid()}_{secrets.token_hex(3)}:"
-    try:
-        yield prefix
-    finally:
-        if redis_url is not None:
-            await _delete_prefix(redis_url, prefix)
-
-
 async def _delete_prefix(redis_url: str, prefix: str) -> None:
     client = aioredis.Redis.from_url(redis_url, socket_timeout=5)
     try:
@@ -185,3 +114,35 @@ async def _delete_prefix(redis_url: str, prefix: str) -> None:
             await client.delete(*batch[start : start + 1000])
     finally:
         await client.aclose()
+
+
+async def _mint_key(env: BenchEnv) -> str:
+    """Migrate this run's database and make one secret key through keyguard's own manager."""
+    store = PostgresKeyStore(env.database_url)
+    try:
+        await store.migrate()  # before the guard starts: it refuses a database without the schema
+        settings = Settings(database_url=env.database_url, pepper=env.pepper)
+        async with KeyGuard(settings, store=store) as guard:
+            created = await guard.manager.create(
+                account="bench", name="bench", environment="test", access=Access.SECRET
+            )
+    finally:
+        await store.close()
+    return created.value
+
+
+@contextlib.asynccontextmanager
+async def run_environment(admin_url: str, redis_url: str) -> AsyncIterator[BenchEnv]:
+    """A database and a Redis key prefix for this run, with a key minted; both removed on the
+    way out (also on Ctrl-C or SIGTERM, which cancel the run)."""
+    tag = f"keyguard_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    await _admin(admin_url, f'CREATE DATABASE "{tag}"')
+    database_url = urlsplit(admin_url)._replace(path=f"/{tag}").geturl()
+    env = BenchEnv(database_url, redis_url, f"{tag}:", secrets.token_hex(16))
+    try:
+        yield dataclasses.replace(env, key=await _mint_key(env))
+    finally:
+        try:
+            await _delete_prefix(redis_url, env.redis_prefix)
+        finally:
+            await _admin(admin_url, f'DROP DATABASE IF EXISTS "{tag}" WITH (FORCE)')

@@ -1,22 +1,23 @@
 """The in-process harness: each app is called directly as an ASGI callable, under uvloop, with a
-prebuilt scope and no-op `receive`/`send`: no server, no client, no sockets between them.
+prebuilt scope and no-op `receive`/`send`: no server, no client, no sockets between them, so
+what is left is the cost of the app and its authentication.
 
 A batch times `n` back-to-back requests; per-request time is batch time / n, and each case
 reports the median and p99 over its batches. Cases are interleaved (one batch of each, then the
-next round) so drift on a shared machine hits them all alike, and every figure is also given as
-a ratio to the bare Starlette app measured in the same rounds. Before timing, each case is
-checked to do what its name says (the status it answers; for keyguard, which tier answered,
-from the verifier's lookup counters), and the counters are checked again afterwards.
+next round) so drift on a shared machine hits them all alike. Before timing, each case is checked
+to do what its name says (the status it answers; for keyguard, which tier answered, from the
+verifier's lookup counters), and the counters are checked again afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import math
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from types import TracebackType
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from starlette.types import ASGIApp, Message
@@ -24,40 +25,24 @@ from starlette.types import ASGIApp, Message
 from keyguard import APIKeyMiddleware
 
 from .apps import PATH
-from .stats import median, percentile
 
-__all__ = [
-    "Case",
-    "CaseResult",
-    "Lifespan",
-    "Span",
-    "app_case",
-    "async_case",
-    "expect_lookups",
-    "http_scope",
-    "noop_receive",
-    "noop_send",
-    "run_interleaved",
-    "since",
-    "start_span",
-    "sync_case",
-]
+__all__ = ["Case", "Headers", "app_case", "call_case", "expect_lookups", "http_scope", "run"]
 
 Headers = list[tuple[bytes, bytes]]
 MAX_BATCH = 50_000
 _REQUEST: Message = {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def noop_receive() -> Message:
+async def _receive() -> Message:
     return _REQUEST
 
 
-async def noop_send(message: Message) -> None:
+async def _send(message: Message) -> None:
     return None
 
 
-def http_scope(headers: Headers, path: str = PATH) -> dict[str, Any]:
-    """What uvicorn hands an app for `GET path` (same ASGI spec version as uvicorn's)."""
+def http_scope(headers: Headers) -> dict[str, Any]:
+    """What uvicorn hands an app for `GET /v1/ping` (same ASGI spec version as uvicorn's)."""
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -67,52 +52,11 @@ def http_scope(headers: Headers, path: str = PATH) -> dict[str, Any]:
         "scheme": "http",
         "method": "GET",
         "root_path": "",
-        "path": path,
-        "raw_path": path.encode(),
+        "path": PATH,
+        "raw_path": PATH.encode(),
         "query_string": b"",
         "headers": [(b"host", b"127.0.0.1:8000"), *headers],
     }
-
-
-class Lifespan:
-    """Runs an app's ASGI lifespan in this process: startup on enter, shutdown on exit."""
-
-    def __init__(self, app: ASGIApp, timeout: float = 30.0) -> None:
-        self.app = app
-        self.timeout = timeout
-        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
-        self._outbox: asyncio.Queue[Message] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def _exchange(self, message: Message) -> Message:
-        await self._inbox.put(message)
-        assert self._task is not None
-        reply = asyncio.ensure_future(self._outbox.get())
-        done, _ = await asyncio.wait(
-            {reply, self._task}, timeout=self.timeout, return_when="FIRST_COMPLETED"
-        )
-        if reply not in done:
-            reply.cancel()
-            raise RuntimeError(f"the app did not answer {message['type']} in {self.timeout} s")
-        return reply.result()
-
-    async def __aenter__(self) -> Lifespan:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
-        self._task = asyncio.ensure_future(self.app(scope, self._inbox.get, self._outbox.put))
-        reply = await self._exchange({"type": "lifespan.startup"})
-        if reply["type"] != "lifespan.startup.complete":
-            raise RuntimeError(f"startup failed: {reply.get('message', reply['type'])}")
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._task is not None
-        try:
-            await self._exchange({"type": "lifespan.shutdown"})
-            await asyncio.wait_for(self._task, self.timeout)
-        finally:
-            self._task.cancel()
 
 
 class Span(NamedTuple):
@@ -123,116 +67,71 @@ class Span(NamedTuple):
     wall: float
     cpu: float
 
+    @classmethod
+    def start(cls) -> Span:
+        return cls(time.perf_counter(), time.process_time())
 
-def start_span() -> Span:
-    return Span(time.perf_counter(), time.process_time())
-
-
-def since(start: Span) -> Span:
-    return Span(time.perf_counter() - start.wall, time.process_time() - start.cpu)
-
-
-def _nothing() -> None:
-    return None
-
-
-def _ok(requests: int) -> str:
-    return "ok"
+    def elapsed(self) -> Span:
+        return Span(time.perf_counter() - self.wall, time.process_time() - self.cpu)
 
 
 @dataclass
 class Case:
     name: str
-    label: str
     batch: Callable[[int], Awaitable[Span]]  # time taken by n requests
     check: Callable[[], Awaitable[None]]  # raises unless the case does what its name says
-    max_rounds: int | None = None  # slow cases (a 0.1 s sleep inside) take part in fewer rounds
-    begin: Callable[[], None] = _nothing  # just before the timed rounds
-    verify: Callable[[int], str] = _ok  # after them, given the requests timed: "ok" or why not
+    begin: Callable[[], None] = lambda: None  # just before the timed rounds
+    verify: Callable[[int], str] = lambda requests: "ok"  # after them: "ok" or why not
 
 
-@dataclass
-class CaseResult:
-    name: str
-    label: str
-    median_s: float
-    p99_s: float
-    cpu_median_s: float  # CPU time per request, median over batches
-    batch_size: int
-    rounds: int
-    verified: str
-    samples: list[float] = field(repr=False, default_factory=list)  # wall s per request
-
-
-async def status_of(app: ASGIApp, scope: dict[str, Any]) -> int:
-    seen: list[int] = []
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            seen.append(message["status"])
-
-    await asyncio.wait_for(app(dict(scope), noop_receive, send), 30)
-    if not seen:
-        raise RuntimeError("the app sent no response")
-    return seen[0]
-
-
-def app_case(
-    name: str, label: str, app: ASGIApp, headers: Headers, status: int, **options: Any
-) -> Case:
+def app_case(name: str, app: ASGIApp, headers: Headers, status: int) -> Case:
     """`n` requests through `app`, each with a fresh shallow copy of one prebuilt scope (a server
     makes a new scope per request too, and apps write into it); the copies are made untimed."""
     template = http_scope(headers)
 
     async def batch(n: int) -> Span:
         scopes = [dict(template) for _ in range(n)]
-        start = start_span()
+        start = Span.start()
         for scope in scopes:
-            await app(scope, noop_receive, noop_send)
-        return since(start)
+            await app(scope, _receive, _send)
+        return start.elapsed()
 
     async def check() -> None:
-        got = await status_of(app, template)
-        if got != status:
-            raise RuntimeError(f"{name}: expected {status}, got {got}")
+        seen: list[int] = []
 
-    return Case(name, label, batch, check, **options)
+        async def send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen.append(message["status"])
+
+        await asyncio.wait_for(app(dict(template), _receive, send), 30)
+        if seen != [status]:
+            raise RuntimeError(f"{name}: expected {status}, got {seen}")
+
+    return Case(name, batch, check)
 
 
-def async_case(
-    name: str, label: str, call: Callable[[], Awaitable[object]], check: Callable[[object], bool]
+def call_case(
+    name: str, call: Callable[[], Any], ok: Callable[[Any], bool], *, awaited: bool
 ) -> Case:
-    """A bare client call (a Redis GET, an asyncpg fetch) awaited `n` times in a row."""
+    """A bare call `n` times in a row: awaited (a Redis GET, an asyncpg fetch, the verifier) or
+    plain (the floor, the rejection decision, which a coroutine would add to)."""
 
     async def batch(n: int) -> Span:
-        start = start_span()
-        for _ in range(n):
-            await call()
-        return since(start)
+        start = Span.start()
+        if awaited:
+            for _ in range(n):
+                await call()
+        else:
+            for _ in range(n):
+                call()
+        return start.elapsed()
 
-    async def run_check() -> None:
-        if not check(await call()):
-            raise RuntimeError(f"{name}: the call did not return what it should")
+    async def check() -> None:
+        result = await call() if awaited else call()
+        if not ok(result):
+            raise RuntimeError(f"{name}: the call returned {result!r}")
 
-    return Case(name, label, batch, run_check)
-
-
-def sync_case(
-    name: str, label: str, call: Callable[[], object], check: Callable[[object], bool]
-) -> Case:
-    """Plain function calls, no await: the floor and the bare rejection decision."""
-
-    async def batch(n: int) -> Span:
-        start = start_span()
-        for _ in range(n):
-            call()
-        return since(start)
-
-    async def run_check() -> None:
-        if not check(call()):
-            raise RuntimeError(f"{name}: the call did not return what it should")
-
-    return Case(name, label, batch, run_check)
+    return Case(name, batch, check)
 
 
 def expect_lookups(case: Case, app: APIKeyMiddleware, *, store: int, shared: int) -> Case:
@@ -261,23 +160,25 @@ async def _calibrate(case: Case, target: float) -> int:
     while True:
         elapsed = (await case.batch(n)).wall
         if elapsed >= target / 4 or n >= MAX_BATCH:
-            per_request = elapsed / n
-            return max(1, min(MAX_BATCH, round(target / per_request)))
+            return max(1, min(MAX_BATCH, round(target * n / elapsed)))
         n *= 4
 
 
-async def run_interleaved(
+def _p99(samples: list[float]) -> float:
+    """Nearest rank, no interpolation to flatter a tail."""
+    return sorted(samples)[max(1, math.ceil(0.99 * len(samples))) - 1]
+
+
+async def run(
     cases: Sequence[Case], *, rounds: int, batch_seconds: float, deadline: float
-) -> dict[str, CaseResult]:
-    """Check, calibrate, then `rounds` rounds of one batch per case (A B C A B C ...).
-    Stops early (after at least 3 rounds) when the monotonic `deadline` passes."""
-    sizes: dict[str, int] = {}
+) -> dict[str, dict[str, Any]]:
+    """Check, calibrate, then `rounds` rounds of one batch per case (A B C A B C ...); stops
+    early (after at least 3 rounds) when the monotonic `deadline` passes."""
+    sizes = {}
     for case in cases:
         await case.check()
         sizes[case.name] = await _calibrate(case, batch_seconds)
-    samples: dict[str, list[float]] = {case.name: [] for case in cases}
-    cpu: dict[str, list[float]] = {case.name: [] for case in cases}
-    timed = dict.fromkeys(sizes, 0)
+    spans: dict[str, list[Span]] = {case.name: [] for case in cases}
     for case in cases:
         case.begin()
     for index in range(rounds):
@@ -285,30 +186,17 @@ async def run_interleaved(
             break
         gc.collect()  # untimed: a collection lands in no particular case's batch
         for case in cases:
-            if case.max_rounds is not None and index >= case.max_rounds:
-                continue
-            n = sizes[case.name]
-            span = await case.batch(n)
-            samples[case.name].append(span.wall / n)
-            cpu[case.name].append(span.cpu / n)
-            timed[case.name] += n
+            spans[case.name].append(await case.batch(sizes[case.name]))
+    return {case.name: _summary(case, spans[case.name], sizes[case.name]) for case in cases}
+
+
+def _summary(case: Case, spans: list[Span], size: int) -> dict[str, Any]:
+    wall = [span.wall / size * 1e6 for span in spans]
     return {
-        case.name: _result(case, samples[case.name], cpu[case.name], sizes[case.name], timed)
-        for case in cases
+        "median_us": statistics.median(wall),
+        "p99_us": _p99(wall),
+        "cpu_us": statistics.median(span.cpu / size * 1e6 for span in spans),
+        "batch_size": size,
+        "rounds": len(spans),
+        "verified": case.verify(size * len(spans)),
     }
-
-
-def _result(
-    case: Case, samples: list[float], cpu: list[float], size: int, timed: dict[str, int]
-) -> CaseResult:
-    return CaseResult(
-        name=case.name,
-        label=case.label,
-        median_s=median(samples),
-        p99_s=percentile(samples, 99),
-        cpu_median_s=median(cpu),
-        batch_size=size,
-        rounds=len(samples),
-        verified=case.verify(timed[case.name]),
-        samples=samples,
-    )

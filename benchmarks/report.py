@@ -1,4 +1,5 @@
-"""The report: a table on stdout, and JSON, Markdown and a PNG chart in `benchmarks/results/`.
+"""The report: a table on stdout, and JSON and Markdown in `benchmarks/results/`, which the
+README's "How fast" section summarises.
 
 Everything is rendered from the run's JSON-able results, so a saved JSON can be re-rendered.
 """
@@ -35,20 +36,23 @@ def _section(title: str, markdown: bool) -> list[str]:
     return ["", f"## {title}", ""] if markdown else ["", title, "=" * len(title)]
 
 
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 def _meta_lines(meta: dict[str, Any], markdown: bool) -> list[str]:
     bullet = "- " if markdown else "  "
     command = f"`{meta['command']}`" if markdown else meta["command"]
-    lines = [f"{bullet}command: {command}"]
-    took = f"started {meta['started_at']}, took {meta['duration_s']:.0f} s"
-    lines.append(f"{bullet}mode: {meta['mode']}, {took}")
-    lines.append(f"{bullet}machine: {meta['machine']}")
     load = f"{meta['load_before']:.2f} / {meta['load_after']:.2f}"
-    lines.append(f"{bullet}load average (1 min) before / after: {load}")
-    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
-    lines.append(f"{bullet}versions: {versions}")
-    lines += [f"{bullet}note: {n}" for n in meta.get("notes", [])]
-    lines += [f"{bullet}MISSING: {m}" for m in meta.get("missing", [])]
-    return lines
+    lines = [
+        f"command: {command}",
+        f"mode: {meta['mode']}, started {meta['started_at']}, took {meta['duration_s']:.0f} s",
+        f"machine: {meta['machine']}",
+        f"load average (1 min) before / after: {load}",
+        "versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        *(f"note: {note}" for note in meta.get("notes", [])),
+    ]
+    return [bullet + line for line in lines]
 
 
 def _inprocess(section: dict[str, Any], markdown: bool) -> list[str]:
@@ -60,20 +64,19 @@ def _inprocess(section: dict[str, Any], markdown: bool) -> list[str]:
             f"{c['median_us']:.2f}",
             f"{c['p99_us']:.2f}",
             f"{c['cpu_us']:.2f}",
-            f"{c['ratio']:.2f}",
+            _ratio(c["ratio"]),
             f"{c['batch_size']} x {c['rounds']}",
             c["verified"],
         ]
-        for c in section.get("cases", {}).values()
+        for c in section["cases"].values()
     ]
-    rows += [[name, "skipped", why, *[""] * 4] for name, why in section.get("skipped", {}).items()]
     return _table(headers, rows, markdown)
 
 
 def _e2e(section: dict[str, Any], markdown: bool) -> list[str]:
     headers = ["configuration", "req/s", "p50 ms", "p99 ms", "server CPU us/req", "x bare"]
     headers += ["keyguard x", "errors"]
-    targets = section.get("targets", {})
+    targets = section["targets"]
     keyguard = targets.get("keyguard", {}).get("rps")
     rows = [
         [
@@ -82,91 +85,14 @@ def _e2e(section: dict[str, Any], markdown: bool) -> list[str]:
             f"{t['p50_ms']:.2f}",
             f"{t['p99_ms']:.2f}",
             f"{t['cpu_us']:.0f}",
-            f"{t['ratio']:.2f}",
-            f"{keyguard / t['rps']:.2f}" if keyguard else "",
+            _ratio(t["ratio"]),
+            _ratio(keyguard / t["rps"] if keyguard else None),
             f"{t['errors']}/{t['bad_status']}",
         ]
         for t in targets.values()
     ]
-    rows += [[name, "skipped", why, *[""] * 5] for name, why in section.get("skipped", {}).items()]
-    lines = [f"settings: {section.get('settings', {})}", ""]
+    lines = [f"settings: {section['settings']}", ""]
     return lines + _table(headers, rows, markdown)
-
-
-def _scale(section: dict[str, Any], markdown: bool) -> list[str]:
-    lines: list[str] = []
-    sizes = section.get("store_size", [])
-    if sizes:
-        headers = ["keys in store", "store hit us", "x bare", "local hit us", "x bare"]
-        rows = [
-            [
-                f"{s['keys']:,}",
-                f"{s['keyguard.store_hit.postgres']['median_us']:.1f}",
-                f"{s['keyguard.store_hit.postgres']['ratio']:.2f}",
-                f"{s['keyguard.local_hit']['median_us']:.2f}",
-                f"{s['keyguard.local_hit']['ratio']:.2f}",
-            ]
-            for s in sizes
-        ]
-        lines += ["", "cost against keys in the store (Postgres, in-process):", ""]
-        lines += _table(headers, rows, markdown)
-    rates = section.get("hit_rate", [])
-    if rates:
-        headers = ["local-cache hit rate", "measured", "median us", "p99 us", "x bare"]
-        rows = [
-            [f"{h['rate']:.0%}", f"{h['measured_rate']:.1%}", f"{h['median_us']:.1f}",
-             f"{h['p99_us']:.1f}", f"{h['ratio']:.2f}"]
-            for h in rates
-        ]  # fmt: skip
-        lines += ["", "cost against the local cache's hit rate (misses answered by Redis):", ""]
-        lines += _table(headers, rows, markdown)
-    workers = section.get("workers", [])
-    if workers:
-        headers = [
-            "workers",
-            "bare req/s",
-            "keyguard req/s",
-            "x bare",
-            "keyguard p99 ms",
-            "revocation",
-        ]
-        rows = [[str(w["workers"]), f"{w['bare_rps']:.0f}", f"{w['keyguard_rps']:.0f}",
-                 f"{w['ratio']:.2f}", f"{w['keyguard_p99_ms']:.2f}", _revocation(w["revocation"])]
-                for w in workers]  # fmt: skip
-        lines += ["", "worker processes sharing Redis and Postgres (end to end):", ""]
-        lines += _table(headers, rows, markdown)
-    lines += [f"skipped: {k}: {v}" for k, v in section.get("skipped", {}).items()]
-    return lines
-
-
-def _revocation(r: dict[str, Any]) -> str:
-    refused = "all refused" if r["all_refused"] else f"NOT all refused within {r['bound_s']:g} s"
-    seen = f"{r['workers_seen']}/{r['workers']} workers probed"
-    return f"{r['delay_ms']:.0f} ms ({seen}, {refused})"
-
-
-def _breakdown(section: dict[str, Any], markdown: bool) -> list[str]:
-    lines: list[str] = []
-    for ladder in section.get("ladders", []):
-        lines += ["", f"{ladder['title']}:", ""]
-        rows = [
-            [s["label"], f"{s['cpu_us']:.1f}", f"{s['step_cpu_us']:+.1f}", f"{s['median_us']:.1f}"]
-            for s in ladder["steps"]
-        ]
-        headers = ["step (cumulative)", "CPU us", "adds CPU us", "wall us"]
-        lines += _table(headers, rows, markdown)
-    for profile in section.get("profiles", []):
-        lines += [
-            "",
-            f"cProfile, {profile['kind']} ({profile['requests']} requests), top by own time:",
-            "",
-        ]
-        rows = [
-            [f["function"], f"{f['share']:.1%}", f"{f['us_per_request']:.2f}"]
-            for f in profile["functions"]
-        ]
-        lines += _table(["function", "share", "us/request (profiled)"], rows, markdown)
-    return lines
 
 
 def _targets(results: Results, markdown: bool) -> list[str]:
@@ -183,38 +109,29 @@ def render(results: Results, *, markdown: bool = False) -> str:
     title = "keyguard benchmarks"
     lines = [f"# {title}", ""] if markdown else [title, "=" * len(title)]
     lines += _meta_lines(results["meta"], markdown)
-    parts = [
-        ("In-process (ASGI app called directly, uvloop): per request", "inprocess", _inprocess),
-        ("End to end (uvicorn, 1 worker, 127.0.0.1)", "e2e", _e2e),
-        ("Scale", "scale", _scale),
-        ("Where the time goes (for targets missed)", "breakdown", _breakdown),
-    ]
-    for heading, key, render_part in parts:
-        if results.get(key):
-            lines += _section(heading, markdown) + render_part(results[key], markdown)
+    if "inprocess" in results:
+        heading = "In-process (ASGI app called directly, uvloop): per request"
+        lines += _section(heading, markdown) + _inprocess(results["inprocess"], markdown)
+    if "e2e" in results:
+        heading = "End to end (uvicorn, 1 worker, wrk, 127.0.0.1)"
+        lines += _section(heading, markdown) + _e2e(results["e2e"], markdown)
     lines += _section("Targets (issue 5)", markdown) + _targets(results, markdown)
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, text: str) -> None:
+    # Whole or not at all: a run stopped half-way leaves the last complete report in place.
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
+    tmp.write_text(text)
     os.replace(tmp, path)
 
 
 def write_all(results: Results, out_dir: Path = RESULTS_DIR) -> list[Path]:
-    """`<mode>.json`, `<mode>.md` and `<mode>.png` in `out_dir`; returns what was written."""
+    """`<mode>.json` and `<mode>.md` in `out_dir`; returns what was written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / results["meta"]["mode"]
     results = {**results, "targets": [v.to_json() for v in evaluate(results)]}
-    _write(stem.with_suffix(".json"), json.dumps(results, indent=2).encode())
-    _write(stem.with_suffix(".md"), render(results, markdown=True).encode())
     written = [stem.with_suffix(".json"), stem.with_suffix(".md")]
-    from .chart import write_chart  # matplotlib is optional: the `bench` extra
-
-    problem = write_chart(results, stem.with_suffix(".png"))
-    if problem is None:
-        written.append(stem.with_suffix(".png"))
-    else:
-        results["meta"].setdefault("notes", []).append(problem)
+    _write(written[0], json.dumps(results, indent=2))
+    _write(written[1], render(results, markdown=True))
     return written

@@ -1,9 +1,6 @@
-"""The run: check what is available, make this run's database, Redis prefix and keys, run the
-phases within the mode's time, write the report, and remove everything it made.
-
-Phases, in order: in-process, end to end, scale (store size, hit rate, worker processes), and
-for any in-process target missed, where the time goes. A phase whose time has run out is skipped and
-says so; the whole run is also cut off at the mode's limit plus a margin, cleanup included.
+"""The run: check what is there, make this run's database, Redis prefix and keys, run the two
+phases (in-process, then end to end) within the mode's time, write the report, and remove
+everything it made. One entry point, so a run is always bounded and always cleans up.
 """
 
 from __future__ import annotations
@@ -14,10 +11,9 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import secrets
+import shutil
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,26 +21,13 @@ from typing import Any
 
 import uvloop
 
-from keyguard import Access, KeyFormat
-
-from . import alternatives as alt
-from . import breakdown, report, scale, seed
-from .cases import LABELS, build_suite
-from .e2e import LoadSettings, Target, run_e2e
-from .environment import (
-    POSTGRES_URL,
-    REDIS_URL,
-    Availability,
-    BenchEnv,
-    bench_database,
-    bench_redis_prefix,
-    check_availability,
-)
-from .inprocess import run_interleaved
+from . import alternatives, inprocess, report
+from .cases import ALTERNATIVES, LABELS, build
+from .e2e import LoadSettings, run_e2e
+from .environment import POSTGRES_URL, REDIS_URL, BenchEnv, missing, run_environment
 from .machine import describe_machine, versions
-from .targets import evaluate
 
-__all__ = ["FULL", "QUICK", "Mode", "main"]
+__all__ = ["MODES", "Mode", "main"]
 
 
 @dataclass(frozen=True)
@@ -53,305 +36,123 @@ class Mode:
     time_limit: float  # seconds for the phases; cleanup comes on top
     rounds: int  # in-process rounds
     batch_seconds: float  # in-process batch length
-    slow_rounds: int  # in-process rounds for cases that take 0.1-0.5 s per request
-    e2e: LoadSettings
-    worker_rounds: int
-    worker_seconds: float  # per load run with N workers
-    sizes: tuple[int, ...]  # keys in the store
-    size_rounds: int
-    cold_keys: int  # distinct keys for the hit-rate runs
-    breakdown_rounds: int
-    rates: tuple[float, ...] = (1.0, 0.99, 0.9, 0.5, 0.0)  # local-cache hit rates
-    workers: tuple[int, ...] = (1, 2, 4)
+    load_seconds: int  # per wrk run
+    load_rounds: int
 
 
-QUICK = Mode(
-    "quick", time_limit=95, rounds=20, batch_seconds=0.01, slow_rounds=2,
-    e2e=LoadSettings(seconds=2, warmup=0.3, rounds=2, connections=32, wrk=None, http="auto",
-                     slow_seconds=2, slow_rounds=1),
-    worker_rounds=1, worker_seconds=1, sizes=(1_000, 100_000), size_rounds=8, cold_keys=300,
-    breakdown_rounds=15,
-)  # fmt: skip
-FULL = Mode(
-    "full", time_limit=1500, rounds=200, batch_seconds=0.025, slow_rounds=12,
-    e2e=LoadSettings(seconds=10, warmup=2, rounds=3, connections=32, wrk=None, http="auto",
-                     slow_seconds=15, slow_rounds=2),
-    worker_rounds=3, worker_seconds=10, sizes=(1_000, 100_000, 1_000_000), size_rounds=40,
-    cold_keys=2000, breakdown_rounds=60,
-)  # fmt: skip
-# Where each phase must end, as a share of the time limit from the start: a phase that runs
-# over eats into the next ones, which then do fewer rounds (never fewer than the first).
-PHASE_ENDS = {"inprocess": 0.12, "e2e": 0.5, "sizes": 0.56, "rates": 0.6, "workers": 0.85}
+MODES = {
+    "smoke": Mode("smoke", 60, rounds=2, batch_seconds=0.0005, load_seconds=1, load_rounds=1),
+    "quick": Mode("quick", 90, rounds=20, batch_seconds=0.01, load_seconds=2, load_rounds=2),
+    "full": Mode("full", 900, rounds=200, batch_seconds=0.025, load_seconds=10, load_rounds=3),
+}
+# Where the in-process phase must end, as a share of the time limit: past it, it stops after
+# the round it is in (never before 3), and end to end stops starting rounds at the limit.
+INPROCESS_SHARE = 0.35
 
 
-class Clock:
-    def __init__(self, limit: float) -> None:
-        self.start = time.monotonic()
-        self.end = self.start + limit
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def phase_end(self, phase: str) -> float:
-        return self.start + (self.end - self.start) * PHASE_ENDS[phase]
-
-    def until(self, share: float) -> float:
-        """A deadline `share` of the remaining time from now."""
-        return time.monotonic() + max(0.0, self.left()) * share
+def say(start: float, message: str) -> None:
+    print(f"[{time.monotonic() - start:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def say(clock: Clock, message: str) -> None:
-    print(f"[{time.monotonic() - clock.start:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-async def prepare(stack: contextlib.AsyncExitStack, avail: Availability) -> BenchEnv:
-    """This run's SQLite file, Postgres database, Redis prefix and keys; all removed by `stack`."""
-    tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="keyguard-bench-"))
-    database = None
-    if avail.postgres:
-        database = await stack.enter_async_context(bench_database(avail.postgres))
-    prefix = await stack.enter_async_context(bench_redis_prefix(avail.redis))
-    env = BenchEnv(database, avail.redis, prefix, f"sqlite:///{tmp}/keys.db", secrets.token_hex(16))
-    _, key_sqlite = await seed.mint_key(env.sqlite_url, env.pepper)
-    env = dataclasses.replace(env, key_sqlite=key_sqlite)
-    if database is None:
-        return env
-    _, key_pg = await seed.mint_key(database, env.pepper)
-    user_key = KeyFormat().generate(Access.SECRET, "test")  # same shape, their own table
-    await alt.create_user_table(database, user_key)
-    keyshield_key = await alt.mint_keyshield_key(env) if alt.keyshield_problem() is None else ""
-    return dataclasses.replace(env, key_pg=key_pg, user_key=user_key, keyshield_key=keyshield_key)
+def _labelled(rows: dict[str, dict[str, Any]], field: str) -> dict[str, dict[str, Any]]:
+    """Each row with its name, label and ratio to the bare app measured in the same run."""
+    base = rows.get("bare.starlette", {}).get(field)
+    return {
+        name: {**row, "name": name, "label": LABELS[name], "ratio": base and row[field] / base}
+        for name, row in rows.items()
+    }
 
 
 async def inprocess_phase(env: BenchEnv, mode: Mode, deadline: float) -> dict[str, Any]:
     async with contextlib.AsyncExitStack() as stack:
-        suite = await build_suite(env, stack, slow_rounds=mode.slow_rounds)
-        results = await run_interleaved(
-            suite.cases, rounds=mode.rounds, batch_seconds=mode.batch_seconds, deadline=deadline
+        cases = await build(env, stack)
+        measured = await inprocess.run(
+            cases, rounds=mode.rounds, batch_seconds=mode.batch_seconds, deadline=deadline
         )
-    base = results["bare.starlette"].median_s
-    cases = {
-        name: {
-            "name": name,
-            "label": r.label,
-            "median_us": r.median_s * 1e6,
-            "p99_us": r.p99_s * 1e6,
-            "cpu_us": r.cpu_median_s * 1e6,
-            "ratio": r.median_s / base,
-            "batch_size": r.batch_size,
-            "rounds": r.rounds,
-            "verified": r.verified,
-        }
-        for name, r in results.items()
-    }
     settings = {"rounds": mode.rounds, "batch_seconds": mode.batch_seconds, "loop": "uvloop"}
-    return {"settings": settings, "cases": cases, "skipped": suite.skipped}
-
-
-def e2e_targets(env: BenchEnv, load: LoadSettings) -> tuple[list[Target], dict[str, str]]:
-    key = env.key_pg or env.key_sqlite
-    auth = (("Authorization", f"Bearer {key}"),)
-    user = (("Authorization", f"Bearer {env.user_key}"),)
-    targets = [
-        Target("bare.starlette", LABELS["bare.starlette"], "bare.starlette", auth),
-        Target("bare.fastapi", LABELS["bare.fastapi"], "bare.fastapi", auth),
-    ]
-    if not env.database_url:
-        label = "keyguard (SQLite, default 1 s local cache)"
-        targets.append(Target("keyguard", label, "keyguard.sqlite", auth))
-        return targets, dict.fromkeys(["alternatives"], "need PostgreSQL")
-    header = (("X-API-Key", env.user_key),)
-    targets += [
-        Target(
-            "keyguard", "keyguard (Postgres + Redis, default 1 s local cache)", "keyguard", auth
-        ),
-        Target("alt.starlette_auth", LABELS["alt.starlette_auth"], "alt.starlette_auth", user),
-        Target("alt.base_http", LABELS["alt.base_http"], "alt.base_http", user),
-        Target("alt.fastapi_header", LABELS["alt.fastapi_header"], "alt.fastapi_header", header),
-    ]
-    if not env.keyshield_key:
-        return targets, {"alt.keyshield": alt.keyshield_problem() or "no keyshield key"}
-    shield = (("Authorization", f"Bearer {env.keyshield_key}"),)
-    for name in ("alt.keyshield", "alt.keyshield_nodelay"):
-        label = f"{LABELS[name]} [{load.slow_connections} connections]"
-        targets.append(Target(name, label, name, shield, slow=True))
-    return targets, {}
+    return {"settings": settings, "cases": _labelled(measured, "median_us")}
 
 
 async def e2e_phase(env: BenchEnv, load: LoadSettings, deadline: float) -> dict[str, Any]:
-    targets, skipped = e2e_targets(env, load)
-    results, failed = await run_e2e(targets, env, load, deadline=deadline)
-    base = results["bare.starlette"].rps if "bare.starlette" in results else float("nan")
-    out = {
-        name: {
-            "name": name,
-            "label": r.label,
-            "rps": r.rps,
-            "p50_ms": r.p50_s * 1e3,
-            "p99_ms": r.p99_s * 1e3,
-            "cpu_us": r.cpu_per_request_s * 1e6,
-            "ratio": r.rps / base,
-            "errors": r.errors,
-            "bad_status": r.bad_status,
-            "runs": [dataclasses.asdict(run) for run in r.runs],
-        }
-        for name, r in results.items()
-    }
-    settings = {
-        "tool": "wrk -t1" if load.wrk else "python client",
-        "connections": load.connections,
-        "seconds": load.seconds,
-        "rounds": load.rounds,
-        "warmup_s": load.warmup,
-        "workers": 1,
-        "slow targets": f"{load.slow_connections} connections, {load.slow_seconds:g} s,"
-        f" {load.slow_rounds} round(s)",
-    }
-    return {"settings": settings, "targets": out, "skipped": {**skipped, **failed}}
+    names = ["bare.starlette", "keyguard", *ALTERNATIVES]
+    measured = await run_e2e(names, env, load, deadline=deadline)
+    settings = {**dataclasses.asdict(load), "threads": 1, "warmup_s": 1, "workers": 1}
+    return {"settings": settings, "targets": _labelled(measured, "rps")}
 
 
-async def scale_phase(
-    env: BenchEnv, mode: Mode, load: LoadSettings, clock: Clock
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"skipped": {}}
-    if not (env.database_url and env.redis_url):
-        out["skipped"]["all"] = "scale runs need PostgreSQL and Redis"
-        return out
-    # The in-process scale runs first: they are short, and the worker runs take what is left.
-    say(clock, f"scale: keys in the store {', '.join(f'{s:,}' for s in mode.sizes)}")
-    out["store_size"] = await scale.store_size_runs(
-        env,
-        mode.sizes,
-        rounds=mode.size_rounds,
-        batch_seconds=mode.batch_seconds,
-        deadline=clock.phase_end("sizes"),
-    )
-    say(clock, "scale: local-cache hit rates")
-    cold = await seed.insert_real_keys(
-        env.database_url, mode.cold_keys, env.pepper, start=5 * 10**8
-    )
-    out["hit_rate"] = await scale.hit_rate_runs(
-        env,
-        mode.rates,
-        cold,
-        rounds=mode.size_rounds,
-        batch_seconds=mode.batch_seconds,
-        deadline=clock.phase_end("rates"),
-    )
-    say(clock, f"scale: {', '.join(map(str, mode.workers))} worker processes")
-    workers_load = dataclasses.replace(load, rounds=mode.worker_rounds, seconds=mode.worker_seconds)
-    out["workers"] = await scale.worker_runs(
-        env, mode.workers, workers_load, deadline=clock.phase_end("workers")
-    )
-    return out
+async def _phases(args: argparse.Namespace, env: BenchEnv, start: float) -> dict[str, Any]:
+    mode = MODES[args.mode]
+    limit = args.time_limit or mode.time_limit
+    say(start, "in-process")
+    results = {"inprocess": await inprocess_phase(env, mode, start + limit * INPROCESS_SHARE)}
+    wrk = shutil.which("wrk")
+    if "e2e" in args.skip or wrk is None:
+        return results
+    say(start, "end to end (wrk)")
+    load = LoadSettings(wrk, args.http, mode.load_seconds, mode.load_rounds)
+    results["e2e"] = await e2e_phase(env, load, start + limit)
+    return results
 
 
-# In-process targets whose misses get a breakdown: verdict key -> breakdown kind.
-MISS_KINDS = {
-    "local_hit": "local",
-    "garbage": "garbage",
-    "missing": "missing",
-    "redis_hit": "redis",
-    "store_hit": "store",
-}
-
-
-async def breakdown_phase(
-    env: BenchEnv, results: dict[str, Any], mode: Mode, clock: Clock
-) -> dict[str, Any]:
-    missed = {
-        MISS_KINDS[v.key] for v in evaluate(results) if v.key in MISS_KINDS and v.met is False
-    }
-    if not missed:
-        return {}
-    say(clock, f"where the time goes: {', '.join(sorted(missed))}")
-    ladders = await breakdown.ladders(
-        env, missed, rounds=mode.breakdown_rounds, deadline=clock.until(0.5)
-    )
-    seconds = 0.5 if mode.name == "quick" else 2.0
-    profiles = await breakdown.profile_requests(env, missed, seconds=seconds)
-    return {"ladders": ladders, "profiles": profiles}
-
-
-def notes(avail: Availability, env: BenchEnv) -> list[str]:
-    out = [
-        "garbage is measured on its 401 path: the failure limit is raised, else one client's"
-        " garbage becomes 429s after 20 requests (a path as cheap)",
-        "fastapi-api-key on PyPI (1.2.0) is a renamed shim that depends on keyshield;"
-        " keyshield is what runs",
-        "keyshield: its README's FastAPI example, except `ensure_table` once at start-up"
-        " instead of on every request",
+def _notes(args: argparse.Namespace, absent: dict[str, str]) -> list[str]:
+    notes = [
+        "garbage is measured on its 401 path: the failure limit is lifted, else one client's"
+        " garbage becomes 429s after 20 requests (a path as cheap)"
     ]
-    if avail.wrk is None:
-        out.append("end to end used the Python client (no wrk): less precise")
-    return out
+    if "wrk" in absent:
+        notes.append(f"end to end skipped: {absent['wrk']}")
+    if "e2e" in args.skip:
+        notes.append("end to end skipped: --skip e2e")
+    return notes
 
 
 async def run(args: argparse.Namespace) -> int:
-    mode = QUICK if args.quick else FULL
-    clock = Clock(args.time_limit or mode.time_limit)
-    avail = await check_availability(args.database_url, args.redis_url)
-    for line in avail.missing:
-        print(f"MISSING: {line}", file=sys.stderr)
-    load = dataclasses.replace(mode.e2e, wrk=avail.wrk, http=args.http)
-    started = (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), os.getloadavg()[0])
-    results: dict[str, Any] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        say(clock, "preparing: database, Redis prefix, keys")
-        env = await prepare(stack, avail)
-        found = await versions(env, avail, args.http)
-        say(clock, "in-process")
-        results["inprocess"] = await inprocess_phase(env, mode, clock.phase_end("inprocess"))
-        if "e2e" not in args.skip:
-            say(clock, f"end to end ({'wrk' if avail.wrk else 'python client'})")
-            results["e2e"] = await e2e_phase(env, load, clock.phase_end("e2e"))
-        if "scale" not in args.skip:
-            results["scale"] = await scale_phase(env, mode, load, clock)
-        results["breakdown"] = await breakdown_phase(env, results, mode, clock)
-        say(clock, "cleaning up")
-    results["meta"] = {**_meta(args, mode, clock, avail, env, started), "versions": found}
+    start = time.monotonic()
+    absent = await missing(args.database_url, args.redis_url)
+    for how in absent.values():
+        print(f"MISSING: {how}", file=sys.stderr)
+    if "postgres" in absent or "redis" in absent:
+        return 2
+    meta: dict[str, Any] = {
+        "mode": args.mode,
+        "command": " ".join(["python -m benchmarks", *args.argv]),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": describe_machine(),
+        "load_before": os.getloadavg()[0],
+        "notes": _notes(args, absent),
+    }
+    say(start, "preparing: database, Redis prefix, keys")
+    async with run_environment(args.database_url, args.redis_url) as env:
+        env = dataclasses.replace(
+            env, user_key=await alternatives.create_user_key(env.database_url)
+        )
+        meta["versions"] = await versions(env, args.http)
+        results = await _phases(args, env, start)
+        say(start, "cleaning up")
+    meta.update(duration_s=time.monotonic() - start, load_after=os.getloadavg()[0])
+    results["meta"] = meta
     written = report.write_all(results, Path(args.out) if args.out else report.RESULTS_DIR)
     print(report.render(results))
     print("written: " + ", ".join(str(p) for p in written))
     return 0
 
 
-def _meta(
-    args: argparse.Namespace,
-    mode: Mode,
-    clock: Clock,
-    avail: Availability,
-    env: BenchEnv,
-    started: tuple[str, float],
-) -> dict[str, Any]:
-    return {
-        "mode": mode.name,
-        "command": " ".join(["python -m benchmarks", *args.argv]),
-        "started_at": started[0],
-        "duration_s": time.monotonic() - clock.start,
-        "machine": describe_machine(),
-        "load_before": started[1],
-        "load_after": os.getloadavg()[0],
-        "missing": list(avail.missing),
-        "notes": notes(avail, env),
-    }
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a first look, under 2 minutes")
-    parser.add_argument(
-        "--database-url",
-        default=POSTGRES_URL,
-        help="a Postgres server (a database is created on it)",
-    )
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                       help="a first look, under 2 minutes")  # fmt: skip
+    modes.add_argument("--smoke", dest="mode", action="store_const", const="smoke",
+                       help="a few rounds: the harness runs, no figure means much")  # fmt: skip
+    parser.add_argument("--database-url", default=POSTGRES_URL, help="a database is made on it")
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument(
         "--http", default="auto", choices=["auto", "h11", "httptools"], help="uvicorn's HTTP parser"
     )
-    parser.add_argument("--skip", action="append", default=[], choices=["e2e", "scale"])
+    parser.add_argument("--skip", action="append", default=[], choices=["e2e"])
     parser.add_argument("--time-limit", type=float, default=None, help="seconds for the phases")
-    parser.add_argument("--out", default=None, help="directory for the JSON, Markdown and PNG")
+    parser.add_argument("--out", default=None, help="directory for the JSON and Markdown")
+    parser.set_defaults(mode="full")
     args = parser.parse_args(argv)
     args.argv = argv
     return args
@@ -360,10 +161,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 async def _main(args: argparse.Namespace) -> int:
     task = asyncio.current_task()
     assert task is not None
+    # SIGTERM cancels the run like Ctrl-C does, so the cleanup in `finally` blocks runs.
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    mode = QUICK if args.quick else FULL
     # A last resort: the run stops by itself (cleanup included), even if a phase hangs.
-    limit = (args.time_limit or mode.time_limit) + (20 if args.quick else 120)
+    limit = (args.time_limit or MODES[args.mode].time_limit) + (120 if args.mode == "full" else 20)
     try:
         async with asyncio.timeout(limit):
             return await run(args)
