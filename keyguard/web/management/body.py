@@ -1,7 +1,8 @@
-"""Request bodies of the management API: read at most 64 KiB, parse strict JSON, check fields.
+"""Request bodies of the management API: read at most 64 KiB, parse strict JSON, then check it
+against the operation's model (`models`), which names every problem in one 400.
 
-Strict means: an object, no duplicate names, no NaN or Infinity, no field the operation does not
-know, and every value of the documented type. Every problem is named in one 400.
+Strict JSON means: an object, no duplicate names, no NaN or Infinity. Python's parser would
+take those, and no JSON Schema can say it refuses them, so that is checked here, first.
 """
 
 from __future__ import annotations
@@ -11,29 +12,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from keyguard.core import (
-    MAX_NAME_LENGTH,
-    Access,
-    ValidationError,
-    parse_access,
-    utcnow,
-    validate_environment,
-    validate_metadata,
-    validate_name,
-)
-from keyguard.services import DEFAULT_GRACE, MAX_GRACE
+from keyguard.core import Access, ValidationError
+from keyguard.services import DEFAULT_GRACE
 
-from .fields import Fields, rfc3339
+if TYPE_CHECKING:  # pydantic is imported only once management routes are built
+    from .models import RequestModels
 
 __all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "NewKey", "grace_period", "new_key", "new_name"]
 
 MAX_BODY_BYTES = 64 * 1024
 _LENGTH = re.compile(r"[0-9]{1,19}")
-_NEW_KEY_FIELDS = ("name", "environment", "access", "expiresAt", "metadata")
 
 
 class BodyTooLarge(Exception):
@@ -91,58 +83,16 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-async def new_key(request: Request, environments: tuple[str, ...]) -> NewKey:
-    fields = Fields(await json_object(request), _NEW_KEY_FIELDS)
-    new = NewKey(
-        name=fields.required("name", _name),
-        environment=fields.required("environment", lambda v: validate_environment(v, environments)),
-        access=fields.required("access", parse_access),
-        expires_at=fields.optional("expiresAt", _future, None),
-        metadata=fields.optional("metadata", _metadata, None),
-    )
-    fields.done()
-    return new
+async def new_key(request: Request, models: RequestModels) -> NewKey:
+    body = models.read(models.create_key, await json_object(request))
+    access = Access(body.access)
+    return NewKey(body.name, body.environment, access, body.expires_at, body.metadata)
 
 
-async def new_name(request: Request) -> str:
-    fields = Fields(await json_object(request), ("name",))
-    name = fields.required("name", _name)
-    fields.done()
-    return name
+async def new_name(request: Request, models: RequestModels) -> str:
+    return models.read(models.rename_key, await json_object(request)).name
 
 
-async def grace_period(request: Request) -> timedelta:
-    fields = Fields(await json_object(request), ("gracePeriodSeconds",))
-    grace = fields.optional("gracePeriodSeconds", _seconds, DEFAULT_GRACE)
-    fields.done()
-    return grace
-
-
-def _name(value: object) -> str:
-    # Checked before trimming too: a schema-driven client counts the characters it sends.
-    if isinstance(value, str) and len(value) > MAX_NAME_LENGTH:
-        raise ValidationError.single("name", f"must be at most {MAX_NAME_LENGTH} characters")
-    return validate_name(value)
-
-
-def _future(value: object) -> datetime:
-    at = rfc3339(value, "expiresAt")
-    if at <= utcnow():
-        raise ValidationError.single("expiresAt", "must be in the future")
-    return at
-
-
-def _metadata(value: object) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise ValidationError.single("metadata", "must be a JSON object")
-    return validate_metadata(value)
-
-
-def _seconds(value: object) -> timedelta:
-    limit = int(MAX_GRACE.total_seconds())
-    # bool is an int in Python, not in JSON.
-    if type(value) is not int or not 0 <= value <= limit:
-        raise ValidationError.single(
-            "gracePeriodSeconds", f"must be a whole number of seconds from 0 to {limit}"
-        )
-    return timedelta(seconds=value)
+async def grace_period(request: Request, models: RequestModels) -> timedelta:
+    seconds = models.read(models.roll_key, await json_object(request)).grace_period_seconds
+    return DEFAULT_GRACE if seconds is None else timedelta(seconds=seconds)

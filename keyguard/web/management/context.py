@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from keyguard.core import ForbiddenError, KeyRecord, NotFoundError
 from keyguard.services import KeyManager
+
+if TYPE_CHECKING:  # pydantic is imported only once management routes are built
+    from .models import RequestModels
 
 from .._json import success_response
 from .fields import KEY_ID
@@ -35,6 +38,7 @@ class RouteContext:
     environments: tuple[str, ...]
     keys_path: str  # where the routes serve the keys, e.g. /v1/account/api-keys
     manages_every_environment: str | None  # its keys manage every environment; None: none do
+    models: RequestModels  # what bodies and query strings are read with
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,10 @@ class Call:
     @property
     def manager(self) -> KeyManager:
         return self.context.manager
+
+    @property
+    def models(self) -> RequestModels:
+        return self.context.models
 
     @property
     def audit(self) -> dict[str, Any]:

@@ -14,9 +14,7 @@ from starlette.responses import Response
 
 from keyguard.core import DEFAULT_ENVIRONMENTS
 
-from .operations import management_operations
 from .resource import Endpoint
-from .schemas import component_schemas
 
 __all__ = ["management_openapi", "openapi_endpoint"]
 
@@ -25,6 +23,9 @@ def management_openapi(
     *, prefix: str = "/v1/account", environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
 ) -> dict[str, Any]:
     """The document for routes mounted at `prefix` with these environments."""
+    from .operations import management_operations  # here: pydantic loads when it is asked for
+    from .schemas import component_schemas
+
     bearer = {
         "type": "http",
         "scheme": "bearer",

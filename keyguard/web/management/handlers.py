@@ -41,9 +41,7 @@ __all__ = [
 
 
 async def list_keys(call: Call) -> Response:
-    query = key_query(
-        call.request.query_params, account=call.account, environments=call.context.environments
-    )
+    query = key_query(call.request.query_params, account=call.account, models=call.models)
     page = await call.manager.list(_within_reach(call, query))
     now = utcnow()
     meta = {"nextCursor": page.next_cursor} if page.next_cursor else None
@@ -59,8 +57,8 @@ def _within_reach(call: Call, query: KeyQuery) -> KeyQuery:
 
 
 async def create_key(call: Call) -> Response:
-    no_params(call.request.query_params)
-    new = await new_key(call.request, call.context.environments)
+    no_params(call.request.query_params, call.models)
+    new = await new_key(call.request, call.models)
     call.check_reach(new.environment)
     created = await call.manager.create(
         account=call.account,
@@ -77,13 +75,13 @@ async def create_key(call: Call) -> Response:
 
 
 async def get_key(call: Call) -> Response:
-    no_params(call.request.query_params)
+    no_params(call.request.query_params, call.models)
     return call.ok(detail_view(await call.key(), utcnow()))
 
 
 async def rename_key(call: Call) -> Response:
-    no_params(call.request.query_params)
-    name = await new_name(call.request)
+    no_params(call.request.query_params, call.models)
+    name = await new_name(call.request, call.models)
     key = await call.key()
     record = await call.manager.rename(key.id, name, account=call.account, **call.audit)
     return call.ok(detail_view(record, utcnow()))
@@ -91,7 +89,7 @@ async def rename_key(call: Call) -> Response:
 
 async def delete_key(call: Call) -> Response:
     """Revoke; with `?permanent=true`, delete a key that is revoked already."""
-    for_good = permanent(call.request.query_params)
+    for_good = permanent(call.request.query_params, call.models)
     key = await call.key()
     if for_good:
         await call.manager.delete(key.id, account=call.account, **call.audit)
@@ -101,8 +99,8 @@ async def delete_key(call: Call) -> Response:
 
 
 async def roll_key(call: Call) -> Response:
-    no_params(call.request.query_params)
-    grace = await grace_period(call.request)
+    no_params(call.request.query_params, call.models)
+    grace = await grace_period(call.request, call.models)
     key = await call.key()
     created = await call.manager.roll(key.id, grace=grace, account=call.account, **call.audit)
     headers = call.location(created.record.id)
@@ -110,6 +108,8 @@ async def roll_key(call: Call) -> Response:
 
 
 async def read_audit_log(call: Call) -> Response:
-    page = await call.manager.audit(audit_query(call.request.query_params, account=call.account))
+    page = await call.manager.audit(
+        audit_query(call.request.query_params, account=call.account, models=call.models)
+    )
     meta = {"nextCursor": page.next_cursor} if page.next_cursor else None
     return call.ok([audit_view(e) for e in page.items], meta=meta)

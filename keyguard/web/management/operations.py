@@ -1,4 +1,6 @@
-"""The operations of the management API's OpenAPI document: parameters, bodies, responses.
+"""The operations of the management API's OpenAPI document: which parameters, body and answers
+each path and method has. Parameters and bodies are the models' (`schemas`); what is written
+here is what no model holds: the summaries, and which statuses each operation can answer.
 
 Each operation lists every status the routes or the middleware in front of them can answer.
 """
@@ -7,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyguard.core import AuditEventType, KeySort, KeyStatus
-from keyguard.services import MAX_PAGE
+from pydantic import BaseModel
 
-from .schemas import KEY_ID_PATTERN
+from .body import MAX_BODY_BYTES
+from .fields import KEY_ID
+from .models import request_models
+from .schemas import REF, query_parameters
 
 __all__ = ["management_operations"]
 
@@ -21,30 +25,45 @@ _ERRORS = {
     "403": "A publishable key, or a key managing another environment (FORBIDDEN).",
     "404": "No such key in the caller's account (NOT_FOUND).",
     "409": "The key's state does not allow it (CONFLICT).",
-    "413": "The body is over 64 KiB (PAYLOAD_TOO_LARGE).",
+    "413": f"The body is over {MAX_BODY_BYTES // 1024} KiB (PAYLOAD_TOO_LARGE).",
     "429": "Too many failed attempts from this client (RATE_LIMITED).",
     "500": "A fault on the server's side (INTERNAL_ERROR).",
     "503": "Keys cannot be checked or changed right now (SERVICE_UNAVAILABLE).",
 }
 _ALWAYS = ("400", "401", "403", "429", "500", "503")
 _HEADER = {"schema": {"type": "string"}}
+_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{KEY_ID.pattern}$"},
+}
 
 
 def management_operations(prefix: str, environments: tuple[str, ...]) -> Doc:
+    models = request_models(environments)
     keys, key = f"{prefix}/api-keys", f"{prefix}/api-keys/{{id}}"
     return {
-        keys: {"get": _list_keys(environments), "post": _create_key()},
-        key: {"get": _get_key(), "patch": _rename_key(), "delete": _delete_key()},
-        key + "/roll": {"post": _roll_key()},
-        f"{prefix}/audit-log": {"get": _audit_log()},
+        keys: {"get": _list_keys(models.key_list), "post": _create_key(models.create_key)},
+        key: {
+            "get": _get_key(),
+            "patch": _rename_key(models.rename_key),
+            "delete": _delete_key(models.delete),
+        },
+        key + "/roll": {"post": _roll_key(models.roll_key)},
+        f"{prefix}/audit-log": {"get": _audit_log(models.audit_log)},
     }
 
 
-def _operation(summary: str, ok: str, schema: str, *errors: str, **extra: Any) -> Doc:
+def _ref(name: str) -> Doc:
+    return {"$ref": REF.format(model=name)}
+
+
+def _operation(summary: str, ok: str, schema: Doc, *errors: str, **extra: Any) -> Doc:
     success = {
         "description": summary,
         "headers": _headers(ok),
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        "content": {"application/json": {"schema": schema}},
     }
     responses = {ok: success}
     for code in sorted({*_ALWAYS, *errors}):
@@ -64,109 +83,65 @@ def _headers(status: str) -> Doc:
 
 
 def _error_response(status: str) -> Doc:
-    schema = {"$ref": "#/components/schemas/ErrorEnvelope"}
     return {
         "description": _ERRORS[status],
         "headers": _headers(status),
-        "content": {"application/json": {"schema": schema}},
+        "content": {"application/json": {"schema": _ref("ErrorEnvelope")}},
     }
 
 
-def _query(name: str, schema: Doc, description: str) -> Doc:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
+def _body(model: type[BaseModel], *, required: bool = True) -> Doc:
+    return {"required": required, "content": {"application/json": {"schema": _ref(model.__name__)}}}
 
 
-_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": KEY_ID_PATTERN},
-}
-_LIMIT = _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Default 20.")
-_CURSOR = _query(
-    "cursor", {"$ref": "#/components/schemas/Cursor"}, "`meta.nextCursor` of the page before."
-)
-
-
-def _body(schema: str, *, required: bool = True) -> Doc:
-    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {"required": required, "content": content}
-
-
-def _list_keys(environments: tuple[str, ...]) -> Doc:
-    parameters = [
-        _query("environment", {"enum": list(environments)}, "Only keys of this environment."),
-        _query("access", {"enum": ["secret", "publishable"]}, "Only keys of this access."),
-        _query("status", {"enum": [s.value for s in KeyStatus]}, "Only keys in this state."),
-        _query("q", {"type": "string", "maxLength": 100}, "Name contains, case-insensitive."),
-        _query("sort", {"enum": [s.value for s in KeySort]}, "Default -createdAt."),
-        _LIMIT,
-        _CURSOR,
-    ]
+def _list_keys(query: type[BaseModel]) -> Doc:
     summary = "List the account's keys (metadata only)"
-    return _operation(summary, "200", "APIKeyList", parameters=parameters)
+    return _operation(summary, "200", _ref("APIKeyList"), parameters=query_parameters(query))
 
 
-def _create_key() -> Doc:
+def _create_key(body: type[BaseModel]) -> Doc:
     summary = "Create a key; its value is in this response only"
-    return _operation(
-        summary, "201", "CreatedAPIKeyEnvelope", "409", "413", requestBody=_body("CreateAPIKey")
-    )
+    created = _ref("CreatedAPIKeyEnvelope")
+    return _operation(summary, "201", created, "409", "413", requestBody=_body(body))
 
 
 def _get_key() -> Doc:
-    return _operation("Read a key", "200", "APIKeyEnvelope", "404", parameters=[_ID])
+    return _operation("Read a key", "200", _ref("APIKeyEnvelope"), "404", parameters=[_ID])
 
 
-def _rename_key() -> Doc:
+def _rename_key(body: type[BaseModel]) -> Doc:
     return _operation(
         "Rename a key",
         "200",
-        "APIKeyEnvelope",
+        _ref("APIKeyEnvelope"),
         "404",
         "413",
         parameters=[_ID],
-        requestBody=_body("RenameAPIKey"),
+        requestBody=_body(body),
     )
 
 
-def _delete_key() -> Doc:
-    permanent = _query(
-        "permanent", {"type": "boolean"}, "true: delete a revoked key for good (409 while active)."
-    )
+def _delete_key(query: type[BaseModel]) -> Doc:
     summary = "Revoke a key, now and for good (or, with permanent=true, delete a revoked one)"
-    return _operation(summary, "200", "APIKeyEnvelope", "404", "409", parameters=[_ID, permanent])
+    either = {"oneOf": [_ref("APIKeyEnvelope"), _ref("DeletedAPIKeyEnvelope")]}
+    parameters = [_ID, *query_parameters(query)]
+    return _operation(summary, "200", either, "404", "409", parameters=parameters)
 
 
-def _roll_key() -> Doc:
-    body = _body("RollAPIKey", required=False)
+def _roll_key(body: type[BaseModel]) -> Doc:
     summary = "Mint a successor; the old key works until the grace period ends"
     return _operation(
         summary,
         "201",
-        "CreatedAPIKeyEnvelope",
+        _ref("CreatedAPIKeyEnvelope"),
         "404",
         "409",
         "413",
         parameters=[_ID],
-        requestBody=body,
+        requestBody=_body(body, required=False),
     )
 
 
-def _audit_log() -> Doc:
-    parameters = [
-        _query("event", {"enum": [e.value for e in AuditEventType]}, "Only this kind of event."),
-        _query("keyId", {"type": "string", "pattern": KEY_ID_PATTERN}, "Only events of this key."),
-        _query("since", {"type": "string", "format": "date-time"}, "Only events at or after."),
-        _LIMIT,
-        _CURSOR,
-    ]
-    return _operation(
-        "Read the account's audit log, newest first", "200", "AuditLog", parameters=parameters
-    )
+def _audit_log(query: type[BaseModel]) -> Doc:
+    summary = "Read the account's audit log, newest first"
+    return _operation(summary, "200", _ref("AuditLog"), parameters=query_parameters(query))

@@ -1,4 +1,5 @@
-"""The query strings of the management API: list filters, pagination, the audit log's filters.
+"""The query strings of the management API: list filters, pagination, the audit log's filters,
+read by the operation's model (`models`), then the cursors, which only a list can judge.
 
 Unknown or repeated parameters are 400s, like unknown body fields: a typo in a filter must not
 silently return everything. The account never comes from here: it is the caller's.
@@ -6,132 +7,97 @@ silently return everything. The account never comes from here: it is the caller'
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.datastructures import QueryParams
 
 from keyguard.core import (
     MAX_NAME_LENGTH,
-    AuditEventType,
+    Access,
     AuditQuery,
+    FieldIssue,
     KeyQuery,
     KeySort,
-    KeyStatus,
     ValidationError,
     decode_cursor,
     id_pattern,
-    parse_access,
-    validate_environment,
 )
-from keyguard.services import MAX_PAGE
 
-from .fields import KEY_ID, Fields, rfc3339
+if TYPE_CHECKING:  # pydantic is imported only once management routes are built
+    from pydantic import BaseModel
 
-__all__ = [
-    "DEFAULT_LIMIT",
-    "MAX_CURSOR_LENGTH",
-    "audit_query",
-    "key_query",
-    "no_params",
-    "permanent",
-]
+    from .models import RequestModels
 
-DEFAULT_LIMIT = 20
-MAX_CURSOR_LENGTH = 512
-_LIMIT = re.compile(r"[0-9]{1,3}")
+    Q = TypeVar("Q", bound=BaseModel)
+
+__all__ = ["audit_query", "key_query", "no_params", "permanent"]
+
+MAX_CURSOR_LENGTH = 512  # as the models say: a longer one was not given out by a list
+
 _EVENT_ID = id_pattern("evt_")
-_KEY_PARAMS = ("environment", "access", "status", "q", "sort", "limit", "cursor")
-_AUDIT_PARAMS = ("event", "keyId", "since", "limit", "cursor")
+_KEY_ID = id_pattern("key_")
 _BAD_CURSOR = "is not a cursor this list gave out"
 
 
-def key_query(params: QueryParams, *, account: str, environments: tuple[str, ...]) -> KeyQuery:
-    fields = Fields.from_query(params, _KEY_PARAMS)
-    sort = fields.optional("sort", lambda v: _choice(KeySort, v, "sort"), KeySort.CREATED_DESC)
-    query = KeyQuery(
+def key_query(params: QueryParams, *, account: str, models: RequestModels) -> KeyQuery:
+    q = _read(models, models.key_list, params)
+    return KeyQuery(
         account=account,
-        environment=fields.optional("environment", lambda v: _environment(v, environments), None),
-        access=fields.optional("access", parse_access, None),
-        status=fields.optional("status", lambda v: _choice(KeyStatus, v, "status"), None),
-        search=fields.optional("q", _search, None),
-        sort=sort,
-        limit=fields.optional("limit", _limit, DEFAULT_LIMIT),
-        cursor=fields.optional("cursor", lambda v: _key_cursor(v, sort), None),
+        environment=q.environment,
+        access=None if q.access is None else Access(q.access),
+        status=q.status,
+        search=q.q or None,
+        sort=q.sort,
+        limit=q.limit,
+        cursor=None if q.cursor is None else _key_cursor(q.cursor, q.sort),
     )
-    fields.done()
-    return query
 
 
-def audit_query(params: QueryParams, *, account: str) -> AuditQuery:
-    fields = Fields.from_query(params, _AUDIT_PARAMS)
-    query = AuditQuery(
+def audit_query(params: QueryParams, *, account: str, models: RequestModels) -> AuditQuery:
+    q = _read(models, models.audit_log, params)
+    return AuditQuery(
         account=account,
-        event=fields.optional("event", lambda v: _choice(AuditEventType, v, "event"), None),
-        key_id=fields.optional("keyId", _key_id, None),
-        since=fields.optional("since", lambda v: rfc3339(v, "since"), None),
-        limit=fields.optional("limit", _limit, DEFAULT_LIMIT),
-        cursor=fields.optional("cursor", _audit_cursor, None),
+        event=q.event,
+        key_id=q.key_id,
+        since=q.since,
+        limit=q.limit,
+        cursor=None if q.cursor is None else _audit_cursor(q.cursor),
     )
-    fields.done()
-    return query
 
 
-def permanent(params: QueryParams) -> bool:
+def permanent(params: QueryParams, models: RequestModels) -> bool:
     """`?permanent=true` turns a revoke into a delete; `false` (or nothing) is a revoke."""
-    fields = Fields.from_query(params, ("permanent",))
-    flag = fields.optional("permanent", _boolean, False)
-    fields.done()
-    return flag
+    return _read(models, models.delete, params).permanent
 
 
-def no_params(params: QueryParams) -> None:
+def no_params(params: QueryParams, models: RequestModels) -> None:
     """For the operations that take no query parameters: any is an unknown field."""
-    Fields.from_query(params, ()).done()
+    _read(models, models.none, params)
 
 
-def _choice(kind: Any, value: str, field: str) -> Any:
+def _read(models: RequestModels, model: type[Q], params: QueryParams) -> Q:
+    """The query string as `model`. A parameter given twice is an error of its own: which of
+    the two a proxy or a framework would have used is anyone's guess."""
+    counts = Counter(name for name, _ in params.multi_items())
+    repeated = [FieldIssue(n, "is given more than once") for n, c in counts.items() if c > 1]
     try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        raise ValidationError.single(field, f"must be one of: {choices}") from None
-
-
-def _environment(value: str, environments: tuple[str, ...]) -> str:
-    return validate_environment(value, environments)
-
-
-def _boolean(value: str) -> bool:
-    if value not in ("true", "false"):
-        raise ValidationError.single("permanent", "must be true or false")
-    return value == "true"
-
-
-def _search(value: str) -> str | None:
-    if len(value) > MAX_NAME_LENGTH or not value.isprintable():
-        raise ValidationError.single("q", f"must be at most {MAX_NAME_LENGTH} printable characters")
-    return value or None
-
-
-def _limit(value: str) -> int:
-    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= MAX_PAGE:
-        raise ValidationError.single("limit", f"must be a whole number from 1 to {MAX_PAGE}")
-    return int(value)
-
-
-def _key_id(value: str) -> str:
-    if not KEY_ID.fullmatch(value):
-        raise ValidationError.single("keyId", "is not an API key id")
-    return value
+        found = models.read(model, dict(params.items()))
+    except ValidationError as exc:
+        raise ValidationError(
+            [*repeated, *(i for i in exc.issues if counts[i.field] < 2)]
+        ) from None
+    if repeated:
+        raise ValidationError(repeated)
+    return found
 
 
 def _key_cursor(cursor: str, sort: KeySort | None) -> str | None:
     if not cursor or sort is None:  # empty: the first page; no sort: that is the issue
         return cursor or None
     value, item_id = _decode(cursor, sort.value)
-    sane = KEY_ID.fullmatch(item_id) is not None and _sane_value(value, sort)
+    sane = _KEY_ID.fullmatch(item_id) is not None and _sane_value(value, sort)
     if not sane:
         raise ValidationError.single("cursor", _BAD_CURSOR)
     return cursor

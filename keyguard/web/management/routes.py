@@ -45,8 +45,11 @@ def management_routes(
     environments = guard.key_format.environments
     if manages_every_environment not in (None, *environments):
         raise ValueError(f"unknown environment {manages_every_environment!r}")
+    from .models import request_models  # here: pydantic loads when management is used
+
     keys = f"{prefix}/api-keys"
-    s = RouteContext(guard.manager, environments, keys, manages_every_environment)
+    models = request_models(environments)
+    s = RouteContext(guard.manager, environments, keys, manages_every_environment, models)
     one = f"{keys}/{{id}}"
     return [
         _secret(s, keys, "api_keys", {"GET": list_keys, "POST": create_key}),

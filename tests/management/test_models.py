@@ -1,0 +1,84 @@
+"""One source for what the management API reads and what its document says: the views it
+answers with fit the models the document is generated from, and the literals written out in
+the models are the enums they stand for."""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keyguard import Access, AuditEvent, AuditEventType, CreatedKey, KeyRecord, KeyStatus
+from keyguard.core import audit_view, created_view, deleted_view, detail_view, new_id, summary_view
+from keyguard.web import management_openapi
+from keyguard.web.management.answers import Status, answer_models
+from keyguard.web.management.models import AccessName, request_models
+
+ENVIRONMENTS = ("test", "live")
+ANSWERS = answer_models(ENVIRONMENTS)
+times = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+text = st.text(min_size=1, max_size=30)
+records = st.builds(
+    KeyRecord,
+    id=st.builds(lambda: new_id("key_")),
+    name=text,
+    account=text,
+    owner=st.none() | text,
+    environment=st.sampled_from(ENVIRONMENTS),
+    access=st.sampled_from(Access),
+    prefix=text,
+    last4=st.text(min_size=4, max_size=4),
+    created_at=times,
+    last_used_at=st.none() | times,
+    revoked_at=st.none() | times,
+    expires_at=st.none() | times,
+    replaced_by=st.none() | st.builds(lambda: new_id("key_")),
+    metadata=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
+)
+
+
+@given(record=records, now=times)
+def test_every_key_view_fits_its_model(record: KeyRecord, now: datetime) -> None:
+    ANSWERS.summary.model_validate(summary_view(record, now))
+    ANSWERS.detail.model_validate(detail_view(record, now))
+    ANSWERS.created.model_validate(created_view(CreatedKey(record, "sk_test_x"), now))
+    ANSWERS.deleted.model_validate(deleted_view(record.id))
+
+
+@given(
+    event=st.builds(
+        AuditEvent,
+        id=st.builds(lambda: new_id("evt_")),
+        event=st.sampled_from(AuditEventType),
+        account=text,
+        key_id=st.none() | st.builds(lambda: new_id("key_")),
+        actor=text,
+        request_id=st.none() | text,
+        occurred_at=times,
+        data=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    )
+)
+def test_every_audit_view_fits_its_model(event: AuditEvent) -> None:
+    ANSWERS.audit_entry.model_validate(audit_view(event))
+
+
+def test_the_literals_are_the_enums_they_stand_for() -> None:
+    assert set(typing.get_args(AccessName)) == {a.value for a in Access}
+    assert set(typing.get_args(Status)) == {s.value for s in KeyStatus}
+
+
+def test_the_document_names_what_the_models_read() -> None:
+    """Every field of every request model, and nothing else, is in the document."""
+    document = management_openapi(environments=ENVIRONMENTS)
+    schemas = document["components"]["schemas"]
+    models = request_models(ENVIRONMENTS)
+    for model in (models.create_key, models.rename_key, models.roll_key):
+        fields = {f.alias or name for name, f in model.model_fields.items()}
+        assert set(schemas[model.__name__]["properties"]) == fields
+        assert schemas[model.__name__]["additionalProperties"] is False
+    listing = document["paths"]["/v1/account/api-keys"]["get"]["parameters"]
+    assert {p["name"] for p in listing} == set(models.key_list.model_fields)
