@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from keyguard.core import (
     Access,
@@ -41,25 +41,23 @@ from keyguard.core import (
 )
 from keyguard.ports import KeyStore, KeyTransaction, StoredKey
 
+from ._key_changes import (
+    MAX_PAGE,
+    Act,
+    KeyChange,
+    Listener,
+    audit_event,
+    check_limit,
+    check_one_secret_rule,
+    future_or_none,
+    notify,
+)
+
 __all__ = ["DEFAULT_GRACE", "MAX_GRACE", "MAX_PAGE", "KeyChange", "KeyManager"]
 
 logger = logging.getLogger(__name__)
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=30)
-MAX_PAGE = 100
-
-
-class KeyChange(NamedTuple):
-    """A committed change that makes cached copies of a key stale."""
-
-    account: str
-    key_id: str
-    digest: bytes
-    event: AuditEventType
-    version: int  # the change log's `seq` for it, now the key's version
-
-
-Listener = Callable[[KeyChange], Awaitable[None]]
 
 
 class KeyManager:
@@ -105,11 +103,11 @@ class KeyManager:
             prefix="",
             last4="",
             created_at=now,
-            expires_at=_future(expires_at, now),
+            expires_at=future_or_none(expires_at, now),
             metadata=freeze_mapping(validate_metadata(metadata)),
         )
         async with self.store.transaction(record.account) as tx:
-            await self._check_one_secret_rule(tx, record, now)
+            await check_one_secret_rule(tx, record, now)
             return await self._insert(tx, record, now, actor, request_id, {})
 
     async def _insert(
@@ -126,22 +124,9 @@ class KeyManager:
         record = dataclasses.replace(template, prefix=parsed.prefix, last4=parsed.last4)
         await tx.insert_key(record, self.hasher.digest(value), self.hasher.version)
         data = {"name": record.name, "environment": record.environment, **data}
-        await tx.insert_audit(
-            self._event(AuditEventType.CREATED, record, now, actor, request_id, data)
-        )
+        act = Act(actor, request_id, now)
+        await tx.insert_audit(audit_event(AuditEventType.CREATED, record, act, data))
         return CreatedKey(record, value)
-
-    async def _check_one_secret_rule(
-        self, tx: KeyTransaction, record: KeyRecord, now: datetime
-    ) -> None:
-        if record.access is not Access.SECRET:
-            return
-        if not (await tx.account_settings()).one_secret_key_per_owner:
-            return
-        if await tx.count_active_secret_keys(record.owner, now):
-            raise ConflictError(
-                "this account allows one active secret key per owner: revoke the current one first"
-            )
 
     async def get(self, key_id: str, *, account: str | None = None) -> KeyRecord:
         record = await self.store.get_key(key_id, account)
@@ -150,11 +135,11 @@ class KeyManager:
         return record
 
     async def list(self, query: KeyQuery) -> Page[KeyRecord]:
-        _check_limit(query.limit)
+        check_limit(query.limit)
         return await self.store.list_keys(query, self._clock())
 
     async def audit(self, query: AuditQuery) -> Page[AuditEvent]:
-        _check_limit(query.limit)
+        check_limit(query.limit)
         return await self.store.list_audit(query)
 
     async def rename(
@@ -208,10 +193,10 @@ class KeyManager:
                 return stored.record
             record, data = change
             await tx.update_key(record)
-            await tx.insert_audit(self._event(event, record, now, actor, request_id, data))
-            version = await tx.record_change(record.id, stored.digest, event.value)
-        await self._notify(KeyChange(record.account, record.id, stored.digest, event, version))
-        return dataclasses.replace(record, version=version)
+            act = Act(actor, request_id, now)
+            logged = await _log(tx, event, record, stored.digest, act, data)
+        await notify(self._listeners, logged)
+        return dataclasses.replace(record, version=logged.version)
 
     async def delete(
         self,
@@ -227,13 +212,11 @@ class KeyManager:
             if stored.record.revoked_at is None:
                 raise ConflictError("only a revoked key can be deleted: revoke it first")
             await tx.delete_key(key_id)
+            act = Act(actor, request_id, now)
             data = {"name": stored.record.name}
-            await tx.insert_audit(
-                self._event(AuditEventType.DELETED, stored.record, now, actor, request_id, data)
-            )
             event = AuditEventType.DELETED
-            version = await tx.record_change(key_id, stored.digest, event.value)
-        await self._notify(KeyChange(stored.record.account, key_id, stored.digest, event, version))
+            logged = await _log(tx, event, stored.record, stored.digest, act, data)
+        await notify(self._listeners, logged)
         return stored.record
 
     async def roll(
@@ -269,12 +252,9 @@ class KeyManager:
             rolled = dataclasses.replace(old, expires_at=ends, replaced_by=created.record.id)
             await tx.update_key(rolled)
             data = {"replacedBy": created.record.id, "graceEndsAt": format_time(ends)}
-            await tx.insert_audit(
-                self._event(AuditEventType.ROLLED, rolled, now, actor, request_id, data)
-            )
-            event = AuditEventType.ROLLED
-            version = await tx.record_change(old.id, stored.digest, event.value)
-        await self._notify(KeyChange(old.account, old.id, stored.digest, event, version))
+            act = Act(actor, request_id, now)
+            logged = await _log(tx, AuditEventType.ROLLED, rolled, stored.digest, act, data)
+        await notify(self._listeners, logged)
         return created
 
     async def set_account_settings(self, settings: AccountSettings) -> AccountSettings:
@@ -296,52 +276,16 @@ class KeyManager:
                 raise NotFoundError(f"no API key with id {key_id!r}")
             yield tx, stored
 
-    def _event(
-        self,
-        event: AuditEventType,
-        record: KeyRecord,
-        now: datetime,
-        actor: str,
-        request_id: str | None,
-        data: dict[str, Any],
-    ) -> AuditEvent:
-        return AuditEvent(
-            id=new_id("evt_"),
-            event=event,
-            account=record.account,
-            key_id=record.id,
-            actor=actor,
-            request_id=request_id,
-            occurred_at=now,
-            data=freeze_mapping(data),
-        )
 
-    async def _notify(self, change: KeyChange) -> None:
-        # The change is committed: a listener that fails is reported, not raised, since the
-        # caller's change did happen and retrying it would be wrong.
-        for listener in self._listeners:
-            try:
-                await listener(change)
-            except Exception as exc:
-                logger.warning(
-                    "%s of %s committed, but the shared cache could not be told (%s): other"
-                    " processes learn of it from the store's change log instead",
-                    change.event.value,
-                    change.key_id,
-                    type(exc).__name__,
-                )
-
-
-def _future(expires_at: datetime | None, now: datetime) -> datetime | None:
-    if expires_at is None:
-        return None
-    if expires_at.tzinfo is None:
-        raise ValidationError.single("expiresAt", "must include a time zone")
-    if expires_at <= now:
-        raise ValidationError.single("expiresAt", "must be in the future")
-    return expires_at
-
-
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError.single("limit", f"must be between 1 and {MAX_PAGE}")
+async def _log(
+    tx: KeyTransaction,
+    event: AuditEventType,
+    record: KeyRecord,
+    digest: bytes,
+    act: Act,
+    data: dict[str, Any],
+) -> KeyChange:
+    """The change's audit row and its change-log row, in the change's transaction."""
+    await tx.insert_audit(audit_event(event, record, act, data))
+    version = await tx.record_change(record.id, digest, event.value)
+    return KeyChange(record.account, record.id, digest, event, version)

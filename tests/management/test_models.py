@@ -14,7 +14,8 @@ from keyguard import Access, AuditEvent, AuditEventType, CreatedKey, KeyRecord, 
 from keyguard.core import audit_view, created_view, deleted_view, detail_view, new_id, summary_view
 from keyguard.web import management_openapi
 from keyguard.web.management.answers import Status, answer_models
-from keyguard.web.management.models import AccessName, request_models
+from keyguard.web.management.field_types import AccessName
+from keyguard.web.management.models import request_models
 
 ENVIRONMENTS = ("test", "live")
 ANSWERS = answer_models(ENVIRONMENTS)

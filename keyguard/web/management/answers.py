@@ -8,17 +8,16 @@ does not name is a bug.
 
 import functools
 from datetime import datetime
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from keyguard.core import AuditEventType, ErrorCode, id_pattern
+from keyguard.core import AuditEventType, ErrorCode
 
-from .models import AccessName
+from .field_types import AccessName, KeyId
 
 __all__ = ["AnswerModels", "answer_models"]
 
-KeyId = Annotated[str, Field(pattern=f"^{id_pattern('key_').pattern}$")]
 Status = Literal["active", "revoked", "expired"]  # a test holds it to `KeyStatus`
 
 

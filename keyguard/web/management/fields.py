@@ -1,4 +1,4 @@
-"""Checks several fields share: the key id's form, and RFC 3339 times."""
+"""What several fields share: the key id's form, the cursor's bound, RFC 3339 times."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import datetime
 
 from keyguard.core import ValidationError, id_pattern, parse_time
 
-__all__ = ["KEY_ID", "rfc3339"]
+__all__ = ["KEY_ID", "MAX_CURSOR_LENGTH", "rfc3339"]
 
 KEY_ID = id_pattern("key_")
+MAX_CURSOR_LENGTH = 512  # longer, it was not given out by a list
 # RFC 3339 (what OpenAPI's `date-time` means): Python alone would also take dates, naive times
 # and other ISO 8601 spellings that a schema-driven client would call invalid.
 _RFC3339 = re.compile(

@@ -25,6 +25,8 @@ from keyguard.core import (
     id_pattern,
 )
 
+from .fields import MAX_CURSOR_LENGTH
+
 if TYPE_CHECKING:  # pydantic is imported only once management routes are built
     from pydantic import BaseModel
 
@@ -34,7 +36,6 @@ if TYPE_CHECKING:  # pydantic is imported only once management routes are built
 
 __all__ = ["audit_query", "key_query", "no_params", "permanent"]
 
-MAX_CURSOR_LENGTH = 512  # as the models say: a longer one was not given out by a list
 
 _EVENT_ID = id_pattern("evt_")
 _KEY_ID = id_pattern("key_")
