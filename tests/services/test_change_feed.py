@@ -14,6 +14,7 @@ from keyguard import KeyGuard, KeyRecord, Settings
 from keyguard.services import ChangeMemory, LocalCache, Verdict
 
 from .._records import a_record
+from ..e2e._support import Held
 
 
 def _record(key_id: str = "key_1", version: int = 0) -> KeyRecord:
@@ -104,7 +105,9 @@ async def test_two_processes_on_one_sqlite_file_see_each_others_revokes_within_t
                 await asyncio.sleep(0.005)
 
 
-async def test_a_fill_in_flight_when_a_change_arrives_caches_nothing(tmp_path: Path) -> None:
+async def test_a_fill_in_flight_when_a_change_arrives_caches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper="p")
     async with KeyGuard(settings) as guard:
         created = await guard.manager.create(
@@ -112,28 +115,21 @@ async def test_a_fill_in_flight_when_a_change_arrives_caches_nothing(tmp_path: P
         )
         verifier = guard.verifier
         digest = verifier.hasher.digest(created.value)
-        entered, release = asyncio.Event(), asyncio.Event()
-        find = guard.store.find_by_digest
-
-        async def held(d: bytes) -> KeyRecord | None:
-            found = await find(d)
-            entered.set()
-            await release.wait()
-            return found
-
-        guard.store.find_by_digest = held  # type: ignore[method-assign, assignment]
-        fill = asyncio.create_task(verifier.verify(created.value))
-        await entered.wait()
-        await guard.manager.revoke(created.record.id)  # heard of while the fill is out
-        release.set()
-        await fill
-        guard.store.find_by_digest = find  # type: ignore[method-assign]
+        with monkeypatch.context() as patched:
+            read = Held(patched, guard.store, "find_by_digest")  # reads, then waits
+            fill = asyncio.create_task(verifier.verify(created.value))
+            await read.wait_entered()
+            await guard.manager.revoke(created.record.id)  # heard of while the fill is out
+            read.release.set()
+            await fill
         entry = verifier.local.get(digest)
         assert entry is None or not entry.usable
         assert await verifier.verify(created.value) is Verdict.INVALID
 
 
-async def test_a_change_to_one_key_leaves_other_keys_fills_alone(tmp_path: Path) -> None:
+async def test_a_change_to_one_key_leaves_other_keys_fills_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Only the changed key's fills are voided: a change elsewhere (a pepper rotation moving
     thousands of keys, say) does not stop every other cold key from being cached."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper="p")
@@ -141,22 +137,13 @@ async def test_a_change_to_one_key_leaves_other_keys_fills_alone(tmp_path: Path)
         manager, verifier = guard.manager, guard.verifier
         cold = await manager.create(account="a", name="c", environment="test", access="secret")
         other = await manager.create(account="a", name="o", environment="test", access="secret")
-        entered, release = asyncio.Event(), asyncio.Event()
-        find = guard.store.find_by_digest
-
-        async def held(d: bytes) -> KeyRecord | None:
-            found = await find(d)
-            entered.set()
-            await release.wait()
-            return found
-
-        guard.store.find_by_digest = held  # type: ignore[method-assign, assignment]
-        fill = asyncio.create_task(verifier.verify(cold.value))
-        await entered.wait()
-        await manager.rename(other.record.id, "renamed")  # a change, to another key
-        release.set()
-        assert isinstance(await fill, KeyRecord)
-        guard.store.find_by_digest = find  # type: ignore[method-assign]
+        with monkeypatch.context() as patched:
+            read = Held(patched, guard.store, "find_by_digest")
+            fill = asyncio.create_task(verifier.verify(cold.value))
+            await read.wait_entered()
+            await manager.rename(other.record.id, "renamed")  # a change, to another key
+            read.release.set()
+            assert isinstance(await fill, KeyRecord)
         entry = verifier.local.get(verifier.hasher.digest(cold.value))
         assert entry is not None and entry.usable, "the other key's change voided this fill"
 
