@@ -115,3 +115,12 @@ def test_the_version_is_the_installed_distributions() -> None:
 
     assert keyguard.__version__ == version("keyguard")
     assert "__version__" in keyguard.__all__
+
+
+def test_authenticating_alone_never_imports_pydantic() -> None:
+    """The management API's models load when its routes are built, not with `keyguard`."""
+    import subprocess
+    import sys
+
+    code = "import sys, keyguard, keyguard.web; sys.exit('pydantic' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -488,3 +488,25 @@ async def test_a_401_further_in_names_the_middlewares_realm(guard: KeyGuard) -> 
         response = await client.get("/v1/account/api-keys")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="shop"'
+
+
+async def test_with_no_publishable_routes_pk_keys_are_refused_and_the_log_says_so(
+    guard: KeyGuard, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The library opens nothing to publishable keys by default, not even a demo's paths."""
+    from keyguard.demo.storefront import STOREFRONT_PUBLISHABLE_ROUTES
+
+    from .conftest import storefront
+
+    app = APIKeyMiddleware(storefront(), guard=guard)
+    assert any("pk_* keys are refused everywhere" in r.getMessage() for r in caplog.records)
+    created = await guard.manager.create(
+        account="a", name="p", environment="test", access="publishable"
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        for rule in STOREFRONT_PUBLISHABLE_ROUTES:
+            path = rule.split(" ", 1)[1].replace("{id}", "1").replace("*", "info")
+            response = await client.get(path, headers={"authorization": f"Bearer {created.value}"})
+            assert response.status_code == 403, path
