@@ -11,6 +11,7 @@ import pytest
 import keyguard
 import keyguard.fastapi
 import keyguard.web
+import keyguard.web.admin
 
 PUBLIC = {
     keyguard: {
@@ -75,6 +76,7 @@ PUBLIC = {
         "scopes_for",
         "success_response",
     },
+    keyguard.web.admin: {"AdminIdentity", "AdminPage", "Identify", "TokenSignIn"},
     keyguard.fastapi: {
         "APIKeyAuth",
         "APIKeyBearer",
@@ -123,4 +125,15 @@ def test_authenticating_alone_never_imports_pydantic() -> None:
     import sys
 
     code = "import sys, keyguard, keyguard.web; sys.exit('pydantic' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_library_never_imports_the_admin_pages_templates() -> None:
+    """Jinja2 comes with `keyguard[admin]` and loads only with `keyguard.web.admin`."""
+    import subprocess
+    import sys
+
+    code = "import sys, keyguard, keyguard.web, keyguard.fastapi; sys.exit('jinja2' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    code = "import sys, keyguard.web.admin; sys.exit('jinja2' not in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

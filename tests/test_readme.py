@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -55,3 +56,39 @@ def test_the_readme_scanner_rejects_what_we_reject(data: st.DataObject) -> None:
     )
     corrupted = key[:i] + ch + key[i + 1 :]
     assert SCANNER(corrupted) == FORMAT.is_well_formed(corrupted)
+
+
+def test_the_readmes_pictures_exist() -> None:
+    for name in re.findall(r"!\[[^]]*\]\(([^)]+\.png)\)", README.read_text()):
+        assert (README.parent / name).stat().st_size > 10_000, name
+
+
+async def test_the_readmes_admin_page_example_serves_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example as written: nobody goes to the login, a signed-in user sees the page."""
+    import types
+
+    import httpx
+
+    text = README.read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "AdminPage(" in b)
+    monkeypatch.setenv("KEYGUARD_DATABASE_URL", f"sqlite:///{tmp_path}/keys.db")
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    app, guard = namespace["app"], namespace["guard"]
+    user = types.SimpleNamespace(team_id="acme", email="ann@acme.test", id="u1", is_admin=True)
+
+    async def signed_in(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, "user": user}, receive, send)
+
+    await guard.start()
+    try:
+        for asgi, expected in ((app, 303), (signed_in, 200)):
+            transport = httpx.ASGITransport(app=asgi)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                answer = await http.get("/settings/api-keys")
+                assert answer.status_code == expected, answer.text
+        assert "ann@acme.test · acme" in answer.text
+    finally:
+        await guard.stop()

@@ -1,25 +1,47 @@
 """`keyguard demo`: the storefront behind keyguard, on the embedded SQLite store by default,
-with the management API mounted."""
+with the management API and (with `keyguard[admin]`) the admin page mounted."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from keyguard.demo import demo_banner, ensure_demo_keys, serve
+from keyguard._guard import KeyGuard
+from keyguard.demo import ADMIN_PATH, DEMO_ACCOUNT, demo_banner, ensure_demo_keys, serve
 from keyguard.web import management_routes
 
 from ._app import App
 
-__all__ = ["demo"]
+if TYPE_CHECKING:
+    from keyguard.web.admin import AdminPage
+
+__all__ = ["demo", "token_admin_page"]
 
 
 async def demo(app: App, args: argparse.Namespace) -> None:
     guard = app.guard
     keys = await ensure_demo_keys(guard)
+    base = f"http://{args.host}:{args.port}"
+    page = token_admin_page(guard, DEMO_ACCOUNT)
+    sign_in = None if page is None else page.sign_in_link(base + ADMIN_PATH)
     # The banner is the one place the demo's new values are shown: stdout, like `keys create`.
-    app.out.line(demo_banner(keys, f"http://{args.host}:{args.port}"))
+    app.out.line(demo_banner(keys, base, admin_sign_in=sign_in))
     try:
         routes = management_routes(guard)
-        await serve(guard, host=args.host, port=args.port, management_routes=routes)
+        await serve(
+            guard, host=args.host, port=args.port, management_routes=routes, admin_page=page
+        )
     finally:
         await guard.stop()
+
+
+def token_admin_page(
+    guard: KeyGuard, account: str, *, owner: str | None = None
+) -> AdminPage | None:
+    """The admin page for whoever runs this command, signed in by a one-time token; None when
+    the `admin` extra is not installed."""
+    try:
+        from keyguard.web.admin import AdminPage, TokenSignIn
+    except ImportError:
+        return None
+    return AdminPage(guard, sign_in=TokenSignIn.for_operator(account, owner=owner))

@@ -11,7 +11,7 @@ from keyguard import __version__
 from keyguard.adapters import DEFAULT_DATABASE_URL
 from keyguard.core import Access, AuditEventType, KeySort, KeyStatus
 
-from . import _admin, _demo, _keys
+from . import _admin, _admin_page, _demo, _keys
 from ._app import Handler
 
 __all__ = ["build_parser", "normalize_argv"]
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audit(commands)
     _add_accounts(_group(commands, "accounts", "per-account settings"))
     _add_demo(commands)
+    _add_admin_page(commands)
     return parser
 
 
@@ -45,6 +46,14 @@ def _add_demo(commands: Commands) -> None:
     parser = _command(commands, "demo", _demo.demo, "serve the demo storefront behind keyguard")
     parser.add_argument("--host", default="127.0.0.1", help="(default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="(default 8000)")
+
+
+def _add_admin_page(commands: Commands) -> None:
+    summary = "serve the admin page (Settings -> API keys) on 127.0.0.1 for one account"
+    parser = _command(commands, "admin", _admin_page.serve_admin_page, summary)
+    parser.add_argument("--account", required=True, help="whose keys the page manages")
+    parser.add_argument("--owner", help="the owner of the keys you create there")
+    parser.add_argument("--port", type=int, default=8001, help="(default 8001)")
 
 
 def _group(commands: Commands, name: str, summary: str) -> Commands:

@@ -12,6 +12,14 @@ All in one event loop, as the CLI runs it:
 
 from ._keys import DEMO_ACCOUNT, demo_banner, ensure_demo_keys
 from ._serve import make_server, serve
-from .storefront import create_app
+from .storefront import ADMIN_PATH, create_app
 
-__all__ = ["DEMO_ACCOUNT", "create_app", "demo_banner", "ensure_demo_keys", "make_server", "serve"]
+__all__ = [
+    "ADMIN_PATH",
+    "DEMO_ACCOUNT",
+    "create_app",
+    "demo_banner",
+    "ensure_demo_keys",
+    "make_server",
+    "serve",
+]

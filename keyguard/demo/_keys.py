@@ -36,8 +36,11 @@ async def ensure_demo_keys(guard: KeyGuard) -> list[CreatedKey]:
     ]
 
 
-def demo_banner(keys: Sequence[CreatedKey], base_url: str) -> str:
-    """What `keyguard demo` prints: the new keys' values, if any, and curl lines to paste."""
+def demo_banner(
+    keys: Sequence[CreatedKey], base_url: str, *, admin_sign_in: str | None = None
+) -> str:
+    """What `keyguard demo` prints: the new keys' values, if any, curl lines to paste, and the
+    admin page's one-time sign-in link (or how to get the page) next to them."""
     base = base_url.rstrip("/")
     secret = _value(keys, Access.SECRET)
     publishable = _value(keys, Access.PUBLISHABLE)
@@ -46,7 +49,7 @@ def demo_banner(keys: Sequence[CreatedKey], base_url: str) -> str:
         "",
         *_about_keys(keys, secret, publishable),
     ]
-    lines += ["", "Try it:", *_curl_lines(base, secret, publishable)]
+    lines += ["", "Try it:", *_curl_lines(base, secret, publishable), "", *_admin(admin_sign_in)]
     return "\n".join(lines) + "\n"
 
 
@@ -90,4 +93,13 @@ def _curl_lines(base: str, secret: str, publishable: str) -> list[str]:
         f"       -d {_NEW_PRODUCT} {base}/v1/storefront/products",
         "  # no key, or a wrong one: 401 INVALID_API_KEY",
         f"  curl {base}/v1/storefront/products",
+    ]
+
+
+def _admin(sign_in: str | None) -> list[str]:
+    if sign_in is None:
+        return ["The admin page needs its extra: pip install 'keyguard[admin]'"]
+    return [
+        "Manage keys in a browser (Settings -> API keys); this link signs you in once:",
+        f"  {sign_in}",
     ]

@@ -8,6 +8,7 @@ or error, is keyguard's JSON envelope.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
@@ -24,7 +25,12 @@ from keyguard.web import APIKeyMiddleware, request_id, success_response
 from ._catalogue import Catalogue, parse_new_product
 from ._http import on_http_error, on_keyguard_error, on_server_error, read_json
 
-__all__ = ["STOREFRONT_PUBLISHABLE_ROUTES", "create_app"]
+if TYPE_CHECKING:  # the admin page is optional: keyguard[admin]
+    from keyguard.web.admin import AdminPage
+
+__all__ = ["ADMIN_PATH", "STOREFRONT_PUBLISHABLE_ROUTES", "create_app"]
+
+ADMIN_PATH = "/admin"  # where the demo mounts the admin page
 
 # What a publishable key may call here: reading the catalogue and the public pages.
 STOREFRONT_PUBLISHABLE_ROUTES = (
@@ -39,8 +45,18 @@ _PUBLIC_PAGES = {
 }
 
 
-def create_app(guard: KeyGuard, *, management_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The storefront behind `APIKeyMiddleware`, with `management_routes` mounted beside it."""
+def create_app(
+    guard: KeyGuard,
+    *,
+    management_routes: Sequence[BaseRoute] = (),
+    admin_page: AdminPage | None = None,
+) -> Starlette:
+    """The storefront behind `APIKeyMiddleware`, with `management_routes` beside it and the
+    admin page at `ADMIN_PATH` when one is given (it signs people in itself: no API key)."""
+    admin_routes = [] if admin_page is None else [admin_page.mount(ADMIN_PATH)]
+    public_paths = ["/health"]
+    if admin_page is not None:
+        public_paths += admin_page.public_paths(ADMIN_PATH)
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -49,12 +65,13 @@ def create_app(guard: KeyGuard, *, management_routes: Sequence[BaseRoute] = ()) 
             Route("/v1/storefront/products/{id}", get_product, methods=["GET"]),
             Route("/v1/storefront/public/{path:path}", public_page, methods=["GET"]),
             *management_routes,
+            *admin_routes,
         ],
         middleware=[
             Middleware(
                 APIKeyMiddleware,
                 guard=guard,
-                public_paths=["/health"],
+                public_paths=public_paths,
                 publishable_routes=STOREFRONT_PUBLISHABLE_ROUTES,
             )
         ],

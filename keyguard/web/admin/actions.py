@@ -1,0 +1,78 @@
+"""What a person does to a key: rename, revoke, delete, roll. Each is a POST that redirects
+(303) to a page saying what happened; revoke and delete ask first, on a page of their own
+without JavaScript and in a dialog with it."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from keyguard.core import ConflictError, ValidationError, utcnow
+
+from .display import KeyView
+from .key_page import GRACE_CHOICES, render_key_page
+from .new_key import show_created
+from .reach import find_key
+from .visit import Visit, error_page, read_form
+
+__all__ = ["confirm_delete", "confirm_revoke", "delete", "rename", "revoke", "roll"]
+
+
+async def rename(visit: Visit) -> Response:
+    record = await find_key(visit)
+    label = str((await read_form(visit.request)).get("label", ""))
+    try:
+        await visit.page.manager.rename(record.id, label, account=record.account, **visit.audit)
+    except ValidationError as exc:
+        message = exc.issues[0].message
+        error = message[:1].upper() + message[1:] + "."
+        return await render_key_page(visit, record, label_error=error, status=400, label=label)
+    return visit.redirect(f"/keys/{record.id}", done="renamed")
+
+
+async def confirm_revoke(visit: Visit) -> Response:
+    return await _confirm(visit, "revoke")
+
+
+async def confirm_delete(visit: Visit) -> Response:
+    return await _confirm(visit, "delete")
+
+
+async def _confirm(visit: Visit, action: str) -> Response:
+    key = KeyView.of(await find_key(visit), utcnow())
+    if action == "delete" and not key.revoked:
+        text = "Only a revoked key can be deleted. Revoke it first."
+        return error_page(visit.request, 409, "That cannot be done", text)
+    return visit.render("confirm.html", {"key": key, "action": action})
+
+
+async def revoke(visit: Visit) -> Response:
+    record = await find_key(visit)
+    await visit.page.manager.revoke(record.id, account=record.account, **visit.audit)
+    return visit.redirect(f"/keys/{record.id}", done="revoked")
+
+
+async def delete(visit: Visit) -> Response:
+    record = await find_key(visit)
+    await visit.page.manager.delete(record.id, account=record.account, **visit.audit)
+    return visit.redirect("", done="deleted")
+
+
+async def roll(visit: Visit) -> Response:
+    record = await find_key(visit)
+    form = await read_form(visit.request)
+    choice = GRACE_CHOICES.get(str(form.get("grace", "")))
+    if choice is None:
+        text = "Choose one of the grace periods offered."
+        return error_page(visit.request, 400, "That cannot be done", text)
+    if not visit.page.nonces.spend(str(form.get("nonce", ""))):
+        return visit.redirect(f"/keys/{record.id}", done="already-rolled")
+    try:
+        created = await visit.page.manager.roll(
+            record.id, grace=choice[1], account=record.account, **visit.audit
+        )
+    except ConflictError:
+        if record.replaced_by is None:
+            raise  # revoked or expired: the error page says why
+        return visit.redirect(f"/keys/{record.id}", done="already-rolled")
+    old = await visit.page.manager.get(record.id, account=record.account)
+    return show_created(visit, created, rolled_from=KeyView.of(old, utcnow()))
