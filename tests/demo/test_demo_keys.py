@@ -112,3 +112,11 @@ def _curl(argv: list[str]) -> httpx.Request:
         else:
             url = arg
     return httpx.Request(method, url, headers=headers, content=content)
+
+
+def test_the_banner_gives_the_admin_pages_sign_in_link_or_how_to_get_the_page() -> None:
+    link = BASE + "/admin/sign-in?token=abc"
+    assert f"  {link}\n" in demo_banner([], BASE, admin_sign_in=link)
+    without = demo_banner([], BASE)
+    assert "sign-in" not in without
+    assert "pip install 'keyguard[admin]'" in without
