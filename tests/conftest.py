@@ -98,6 +98,15 @@ async def sqlite_store(tmp_path: object) -> AsyncIterator[SQLiteKeyStore]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store's URL in turn: a fresh SQLite file, and this run's PostgreSQL database."""
+    # Not async: the Postgres fixture sets its database up with asyncio.run().
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/keys.db"
+    return request.getfixturevalue("pg_database_url")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest) -> KeyStore:
     """Each store adapter in turn: the contract suite runs against both."""
     fixture = "sqlite_store" if request.param == "sqlite" else "pg_store"

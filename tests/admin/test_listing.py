@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,14 +16,6 @@ from keyguard.web.admin import AdminIdentity, AdminPage
 
 from ..conftest import TEST_PEPPER
 from ._page import PageClient, key_ids
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    # Not async: the Postgres fixture sets its database up with asyncio.run().
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/keys.db"
-    return request.getfixturevalue("pg_database_url")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

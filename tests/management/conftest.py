@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,14 +24,6 @@ from ..conftest import TEST_PEPPER
 BASE = "/v1/account"
 KEYS = f"{BASE}/api-keys"
 AUDIT = f"{BASE}/audit-log"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    # Not async: the Postgres fixture sets its database up with asyncio.run().
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/keys.db"
-    return request.getfixturevalue("pg_database_url")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
