@@ -14,6 +14,13 @@ from ._credentials import (
     extract_key,
     sane_request_id,
 )
+from ._cursors import (
+    MAX_CURSOR_LENGTH,
+    checked_audit_cursor,
+    checked_key_cursor,
+    decode_cursor,
+    encode_cursor,
+)
 from ._digest import DIGEST_CONTEXT, SHARED_CACHE_MAC_CONTEXT, KeyHasher, derive_key
 from ._errors import (
     CacheUnavailableError,
@@ -41,7 +48,7 @@ from ._keyformat import (
     ParsedKey,
     checksum,
 )
-from ._queries import AuditQuery, KeyQuery, KeySort, decode_cursor, encode_cursor
+from ._queries import AuditQuery, KeyQuery, KeySort
 from ._rate_window import seconds_to_wait
 from ._records import (
     AccountSettings,
@@ -78,6 +85,7 @@ __all__ = [
     "DEFAULT_ENVIRONMENTS",
     "DIGEST_CONTEXT",
     "MAX_CREDENTIAL_LENGTH",
+    "MAX_CURSOR_LENGTH",
     "MAX_METADATA_BYTES",
     "MAX_NAME_LENGTH",
     "RANDOM_LENGTH",
@@ -117,6 +125,8 @@ __all__ = [
     "ValidationError",
     "audit_view",
     "candidate_key",
+    "checked_audit_cursor",
+    "checked_key_cursor",
     "checksum",
     "compile_routes",
     "created_view",

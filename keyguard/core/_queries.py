@@ -1,24 +1,16 @@
-"""List queries for keys and audit events, and the opaque cursors that page through them.
-
-A cursor holds the sort value and id of the last item shown, so pages stay stable while keys are
-created and revoked (keyset pagination, never OFFSET).
-"""
+"""List queries for keys and audit events (their cursors: `_cursors`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from ._errors import ValidationError
 from ._keyformat import Access
 from ._records import AuditEventType, KeyStatus
 
-__all__ = ["AuditQuery", "KeyQuery", "KeySort", "decode_cursor", "encode_cursor"]
+__all__ = ["AuditQuery", "KeyQuery", "KeySort"]
 
 
 class KeySort(enum.StrEnum):
@@ -78,20 +70,3 @@ def _coerce(query: object, field: str, kind: type[enum.Enum]) -> None:
         except ValueError:
             allowed = ", ".join(str(m.value) for m in kind)
             raise ValidationError.single(field, f"must be one of: {allowed}") from None
-
-
-def encode_cursor(kind: str, value: Any, item_id: str) -> str:
-    raw = json.dumps([kind, value, item_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str, kind: str) -> tuple[Any, str]:
-    """Return (sort value, id) of a cursor made for `kind`, or raise ValidationError('cursor')."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        got_kind, value, item_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError):
-        got_kind = value = item_id = None
-    if got_kind != kind or not isinstance(item_id, str):
-        raise ValidationError.single("cursor", "is not a cursor this list gave out")
-    return value, item_id

@@ -128,7 +128,8 @@ async def test_roll_shows_the_new_value_once_and_both_keys_work_in_the_grace(
     carol: PageClient, api: httpx.AsyncClient, guard: KeyGuard
 ) -> None:
     old_id, old_value = await carol.create("Rolling")
-    rolled = await carol.act(old_id, "roll", grace="24h")
+    form = await carol.get(f"/keys/{old_id}")
+    rolled = await carol.submit(form.text, f"/keys/{old_id}/roll", grace="24h")
     assert rolled.status_code == 201
     new_value = rolled.text.split('id="key-value">')[1].split("<")[0]
     assert "keeps working until" in rolled.text
@@ -142,8 +143,9 @@ async def test_roll_shows_the_new_value_once_and_both_keys_work_in_the_grace(
     new_page = await carol.get(f"/keys/{new_id}")
     assert f"/keys/{old_id}" in new_page.text  # both last-used times, side by side
     assert "Last used" in new_page.text
-    again = await carol.act(old_id, "roll", grace="24h")
+    again = await carol.submit(form.text, f"/keys/{old_id}/roll", grace="24h")  # a reload
     assert again.status_code == 303 and "already-rolled" in again.headers["location"]
+    assert new_value not in again.text
     odd = await carol.submit(old_page.text, f"/keys/{new_id}/roll", grace="10y")
     assert odd.status_code == 400
     listed = await guard.manager.list(KeyQuery(account="acme"))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -14,6 +14,7 @@ from keyguard.web.admin.render import CONTENT_SECURITY_POLICY
 
 from ._page import ADMIN, PageClient, key_ids
 
+CONTENT_TYPE_FORM = "application/x-www-form-urlencoded"
 SECURITY_HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
@@ -187,3 +188,23 @@ async def test_the_api_still_wants_a_key_beside_the_page(api: httpx.AsyncClient)
     assert (await api.get("/v1/me")).status_code == 401
     assert (await api.get("/admin-not/x")).status_code == 401
     assert (await api.get("/admin")).status_code in (303, 401)  # the page's own sign-in
+
+
+async def test_forms_without_their_nonce_or_length_are_refused(carol: PageClient) -> None:
+    key_id, _ = await carol.create("Form")
+    page = await carol.get(f"/keys/{key_id}")
+    token = page.text.split('name="csrf" value="')[1].split('"')[0]
+    for action in ("/new", f"/keys/{key_id}/roll"):
+        data = {"csrf": token, "grace": "24h", "label": "x", "access": "secret"}
+        answer = await carol.http.post(ADMIN + action, data={**data, "environment": "test"})
+        assert answer.status_code == 400, action
+        assert "incomplete" in answer.text
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield f"csrf={token}".encode()
+
+    streamed = await carol.http.post(
+        ADMIN + "/new", content=chunks(), headers={"content-type": CONTENT_TYPE_FORM}
+    )
+    assert streamed.status_code == 411
+    assert (await carol.get("", q="nul\x00")).status_code == 400

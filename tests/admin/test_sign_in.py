@@ -114,7 +114,7 @@ async def test_the_host_apps_sign_in_decides(carol: PageClient, app: Starlette) 
     ) as nobody:
         answer = await nobody.get(ADMIN + "/keys/key_x")
         assert answer.status_code == 303
-        assert answer.headers["location"] == "/login?next=/admin/keys/key_x"
+        assert answer.headers["location"] == "/login?next=%2Fadmin%2Fkeys%2Fkey_x"
         assert "set-cookie" not in answer.headers  # nobody gets no session
         assert (await nobody.post(ADMIN + "/new")).status_code == 401
     assert "Sign out" not in (await carol.get("")).text  # the host app signs people out
@@ -146,3 +146,16 @@ def test_the_page_refuses_a_confusing_set_up(guard: KeyGuard) -> None:
         AdminPage(guard, sign_in=sign_in).mount("/admin/")
     with pytest.raises(ValueError, match="owner"):
         AdminIdentity(account="a", name="n", own_keys_only=True)
+
+
+async def test_the_login_redirect_comes_back_to_the_same_page(guard: KeyGuard) -> None:
+    async def nobody_is_signed_in(request: object) -> None:
+        return None
+
+    page = AdminPage(guard, identify=nobody_is_signed_in, login_url="/login?app=shop")
+    app = create_app(guard, admin_page=page)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        answer = await http.get(ADMIN, params={"q": "a&b", "sort": "name"})
+    assert answer.headers["location"] == "/login?app=shop&next=%2Fadmin%3Fq%3Da%2526b%26sort%3Dname"

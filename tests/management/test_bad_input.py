@@ -207,3 +207,15 @@ async def test_exactly_64_kib_is_read(admin: Caller) -> None:
     body = b'{"name": "edge", "environment": "test", "access": "secret"}'
     padded = body + b" " * (65536 - len(body))
     envelope(await admin.post(KEYS, content=padded), 201)
+
+
+async def test_a_forged_cursor_with_a_nul_is_a_400_on_every_store(admin: Caller) -> None:
+    """PostgreSQL refuses a NUL in text with an error: a cursor holding one must never reach it
+    (it answered 503 and logged an error before)."""
+    from keyguard.core import encode_cursor
+
+    for cursor in (encode_cursor("name", "a\x00b", "key_x"), encode_cursor("name", "a", "k\x00")):
+        error = envelope(
+            await admin.get(f"{KEYS}?sort=name&cursor={cursor}"), 400, "VALIDATION_ERROR"
+        )
+        assert fields_of(error) == {"cursor"}

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from keyguard.core import ConflictError, ValidationError, utcnow
+from keyguard.core import ConflictError, UnavailableError, ValidationError, utcnow
 
 from .display import KeyView
 from .key_page import GRACE_CHOICES, render_key_page
 from .new_key import show_created
 from .reach import find_key
-from .visit import Visit, error_page, read_form
+from .visit import Visit, error_page, one_time_nonce, read_form
 
 __all__ = ["confirm_delete", "confirm_revoke", "delete", "rename", "revoke", "roll"]
 
@@ -64,12 +64,16 @@ async def roll(visit: Visit) -> Response:
     if choice is None:
         text = "Choose one of the grace periods offered."
         return error_page(visit.request, 400, "That cannot be done", text)
-    if not visit.page.nonces.spend(str(form.get("nonce", ""))):
+    nonce = one_time_nonce(form)
+    if not visit.page.nonces.spend(nonce):
         return visit.redirect(f"/keys/{record.id}", done="already-rolled")
     try:
         created = await visit.page.manager.roll(
             record.id, grace=choice[1], account=record.account, **visit.audit
         )
+    except UnavailableError:
+        visit.page.nonces.give_back(nonce)  # nothing was rolled: the same form may retry
+        raise
     except ConflictError:
         if record.replaced_by is None:
             raise  # revoked or expired: the error page says why

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from keyguard.core import Access, KeyQuery, KeySort, KeyStatus, utcnow
+from keyguard.core import Access, KeyQuery, KeySort, KeyStatus, checked_key_cursor, utcnow
 
 from .display import KeyView
 from .reach import environments
@@ -66,7 +66,9 @@ def _query(visit: Visit, chosen: dict[str, str], cursor: str | None) -> KeyQuery
     _check(chosen["type"] in ("", *_TYPES), "Choose a type from the list.")
     _check(chosen["sort"] in ("", *SORTS), "Choose an order from the list.")
     _check(len(chosen["q"]) <= MAX_SEARCH, f"Search for at most {MAX_SEARCH} characters.")
+    _check(chosen["q"].isprintable(), "Search for printable characters only.")
     identity = visit.identity
+    sort = KeySort(chosen["sort"]) if chosen["sort"] else KeySort.CREATED_DESC
     return KeyQuery(
         account=identity.account,
         owner=identity.owner if identity.own_keys_only else None,
@@ -74,9 +76,9 @@ def _query(visit: Visit, chosen: dict[str, str], cursor: str | None) -> KeyQuery
         access=Access(chosen["type"]) if chosen["type"] else None,
         status=KeyStatus(chosen["status"]) if chosen["status"] else None,
         search=chosen["q"] or None,
-        sort=KeySort(chosen["sort"]) if chosen["sort"] else KeySort.CREATED_DESC,
+        sort=sort,
         limit=visit.page.page_size,
-        cursor=cursor,
+        cursor=checked_key_cursor(cursor or "", sort),
     )
 
 

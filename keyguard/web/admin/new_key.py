@@ -21,7 +21,7 @@ from keyguard.core import (
 
 from .display import ACCESS_LABELS, KeyView
 from .reach import environments
-from .visit import Visit, read_form
+from .visit import Visit, one_time_nonce, read_form
 
 __all__ = ["create", "new_key_form", "show_created"]
 
@@ -48,7 +48,7 @@ def _form(visit: Visit, values: dict[str, str], errors: dict[str, str], *, statu
 async def create(visit: Visit) -> Response:
     form = await read_form(visit.request)
     values = {name: str(form.get(name, "")) for name in ("access", "environment", "label")}
-    nonce = str(form.get("nonce", ""))
+    nonce = one_time_nonce(form)
     if not visit.page.nonces.spend(nonce):
         return visit.redirect("", done="already-created")
     if values["environment"] not in environments(visit):

@@ -58,13 +58,22 @@ class AdminPage:
             raise ValueError("login_url is where the host app signs people in: it needs identify=")
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
+        if live_environment not in guard.key_format.environments:
+            # Else `manages_live=False` would hold nobody back: fail at start, not open.
+            raise ValueError(
+                f"live_environment {live_environment!r} is not one of the environments"
+                f" {guard.key_format.environments}: pass the one that holds live keys"
+            )
         self.guard = guard
         self.manager = guard.manager
         self.environments = guard.key_format.environments
         self.identify, self.sign_in, self.login_url = identify, sign_in, login_url
         self.live_environment = live_environment
         self.page_size = page_size
-        secret = session_secret_key or session_secret(guard.settings.pepper)
+        # A token sign-in lasts one process: its sessions die with it (and with sign-out), so
+        # a cookie from an earlier start never fits a page started for someone else.
+        pepper = None if sign_in is not None else guard.settings.pepper
+        secret = session_secret_key or session_secret(pepper)
         self.sessions = SessionCodec(secret, lifetime=int(session_lifetime.total_seconds()))
         self.nonces = NonceBook()
         self.renderer = Renderer()

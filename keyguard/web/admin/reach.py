@@ -3,6 +3,8 @@ with `own_keys_only` their own. Anything else is "no such key", exactly like an 
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
+
 from keyguard.core import KeyRecord, NotFoundError, id_pattern
 
 from .visit import Visit
@@ -13,11 +15,15 @@ _KEY_ID = id_pattern("key_")
 
 
 def environments(visit: Visit) -> tuple[str, ...]:
-    """The environments whose keys this person manages, in the server's order."""
+    """The environments whose keys this person manages, in the server's order (never none:
+    someone who may manage no environment's keys gets a 403 page)."""
     everything = visit.page.environments
     if visit.identity.manages_live:
         return everything
-    return tuple(e for e in everything if e != visit.page.live_environment)
+    allowed = tuple(e for e in everything if e != visit.page.live_environment)
+    if not allowed:
+        raise HTTPException(403, "You may not manage the keys of any environment here.")
+    return allowed
 
 
 def reaches(visit: Visit, record: KeyRecord) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -148,10 +148,19 @@ async def _visit(request: Request, page: AdminPage) -> Visit | None:
 
 def _nobody(request: Request, page: AdminPage) -> Response:
     if page.login_url is not None and request.method in ("GET", "HEAD"):
-        target = page.login_url + "?next=" + quote(request.url.path, safe="/")
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(_login(page.login_url, request), status_code=303)
     help_text = _SIGN_IN_HELP[page.sign_in is not None]
     return error_page(request, 401, "You are not signed in", help_text)
+
+
+def _login(login_url: str, request: Request) -> str:
+    """The host app's login, told to come back here (a path of ours: never another site)."""
+    path = request.url.path
+    if path == base_path(request) + "/":
+        path = base_path(request)  # the list lives at the mount path itself
+    here = path + (f"?{request.url.query}" if request.url.query else "")
+    separator = "&" if "?" in login_url else "?"
+    return f"{login_url}{separator}{urlencode({'next': here})}"
 
 
 async def _check_post(visit: Visit) -> None:
@@ -172,12 +181,22 @@ async def _check_post(visit: Visit) -> None:
 async def read_form(request: Request) -> FormData:
     """The form, bounded: a form of this page is small, so anything big is refused unread."""
     length = request.headers.get("content-length", "")
-    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+    if not length.isdigit():  # browsers always say how long a form is
+        raise HTTPException(411, "Send the form with its length.")
+    if int(length) > MAX_FORM_BYTES:
         raise HTTPException(413, "That form is too large.")
     try:
         return await request.form(max_files=0, max_fields=20, max_part_size=MAX_FORM_BYTES)
     except HTTPException as exc:  # malformed multipart, too many fields
         raise HTTPException(400, "That form could not be read.") from exc
+
+
+def one_time_nonce(form: FormData) -> str:
+    """The form's one-time nonce; a form of ours always has one, so none is a bad request."""
+    nonce = form.get("nonce")
+    if not isinstance(nonce, str) or not nonce:
+        raise HTTPException(400, "That form is incomplete. Reload the page and try again.")
+    return nonce
 
 
 def _keyguard_error(visit: Visit, exc: KeyguardError) -> Response:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from keyguard.core import ValidationError, id_pattern, parse_time
+from keyguard.core import MAX_CURSOR_LENGTH, ValidationError, id_pattern, parse_time
 
 __all__ = ["KEY_ID", "MAX_CURSOR_LENGTH", "rfc3339"]
 
 KEY_ID = id_pattern("key_")
-MAX_CURSOR_LENGTH = 512  # longer, it was not given out by a list
 # RFC 3339 (what OpenAPI's `date-time` means): Python alone would also take dates, naive times
 # and other ISO 8601 spellings that a schema-driven client would call invalid.
 _RFC3339 = re.compile(

@@ -1,5 +1,6 @@
 """The query strings of the management API: list filters, pagination, the audit log's filters,
-read by the operation's model (`models`), then the cursors, which only a list can judge.
+read by the operation's model (`models`), then the cursors, which only a list can judge
+(`keyguard.core.checked_key_cursor`, which the admin page uses too).
 
 Unknown or repeated parameters are 400s, like unknown body fields: a typo in a filter must not
 silently return everything. The account never comes from here: it is the caller's.
@@ -8,24 +9,19 @@ silently return everything. The account never comes from here: it is the caller'
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from starlette.datastructures import QueryParams
 
 from keyguard.core import (
-    MAX_NAME_LENGTH,
     Access,
     AuditQuery,
     FieldIssue,
     KeyQuery,
-    KeySort,
     ValidationError,
-    decode_cursor,
-    id_pattern,
+    checked_audit_cursor,
+    checked_key_cursor,
 )
-
-from .fields import MAX_CURSOR_LENGTH
 
 if TYPE_CHECKING:  # pydantic is imported only once management routes are built
     from pydantic import BaseModel
@@ -35,11 +31,6 @@ if TYPE_CHECKING:  # pydantic is imported only once management routes are built
     Q = TypeVar("Q", bound=BaseModel)
 
 __all__ = ["audit_query", "key_query", "no_params", "permanent"]
-
-
-_EVENT_ID = id_pattern("evt_")
-_KEY_ID = id_pattern("key_")
-_BAD_CURSOR = "is not a cursor this list gave out"
 
 
 def key_query(params: QueryParams, *, account: str, models: RequestModels) -> KeyQuery:
@@ -52,7 +43,7 @@ def key_query(params: QueryParams, *, account: str, models: RequestModels) -> Ke
         search=q.q or None,
         sort=q.sort,
         limit=q.limit,
-        cursor=None if q.cursor is None else _key_cursor(q.cursor, q.sort),
+        cursor=None if q.cursor is None else checked_key_cursor(q.cursor, q.sort),
     )
 
 
@@ -64,7 +55,7 @@ def audit_query(params: QueryParams, *, account: str, models: RequestModels) -> 
         key_id=q.key_id,
         since=q.since,
         limit=q.limit,
-        cursor=None if q.cursor is None else _audit_cursor(q.cursor),
+        cursor=None if q.cursor is None else checked_audit_cursor(q.cursor),
     )
 
 
@@ -92,44 +83,3 @@ def _read(models: RequestModels, model: type[Q], params: QueryParams) -> Q:
     if repeated:
         raise ValidationError(repeated)
     return found
-
-
-def _key_cursor(cursor: str, sort: KeySort | None) -> str | None:
-    if not cursor or sort is None:  # empty: the first page; no sort: that is the issue
-        return cursor or None
-    value, item_id = _decode(cursor, sort.value)
-    sane = _KEY_ID.fullmatch(item_id) is not None and _sane_value(value, sort)
-    if not sane:
-        raise ValidationError.single("cursor", _BAD_CURSOR)
-    return cursor
-
-
-def _audit_cursor(cursor: str) -> str | None:
-    if not cursor:
-        return None
-    value, item_id = _decode(cursor, "audit")
-    if value is not None or not _EVENT_ID.fullmatch(item_id):
-        raise ValidationError.single("cursor", _BAD_CURSOR)
-    return cursor
-
-
-def _decode(cursor: str, kind: str) -> tuple[Any, str]:
-    # A cursor goes back into a query: one that was not given out must not reach the store.
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise ValidationError.single("cursor", _BAD_CURSOR)
-    return decode_cursor(cursor, kind)
-
-
-def _sane_value(value: Any, sort: KeySort) -> bool:
-    if sort.field == "name":
-        return isinstance(value, str) and value.isprintable() and len(value) <= MAX_NAME_LENGTH
-    if value is None:
-        return sort.field == "lastUsedAt"
-    if not isinstance(value, str):
-        return False
-    try:
-        at = datetime.fromisoformat(value)
-        at.astimezone(UTC)  # out of range at the edges of time: the store would fail on it
-    except (ValueError, OverflowError):
-        return False
-    return at.tzinfo is not None
