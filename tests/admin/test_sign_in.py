@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from keyguard import KeyGuard
+from keyguard import KeyGuard, Settings
 from keyguard.demo import create_app
 from keyguard.web.admin import AdminIdentity, AdminPage, TokenSignIn
 from keyguard.web.admin.sessions import COOKIE_NAME
@@ -159,3 +160,47 @@ async def test_the_login_redirect_comes_back_to_the_same_page(guard: KeyGuard) -
     ) as http:
         answer = await http.get(ADMIN, params={"q": "a&b", "sort": "name"})
     assert answer.headers["location"] == "/login?app=shop&next=%2Fadmin%3Fq%3Da%2526b%26sort%3Dname"
+
+
+async def test_a_token_session_dies_with_its_process(
+    guard: KeyGuard, client: list[httpx.AsyncClient]
+) -> None:
+    """A restart (a new page, perhaps for another account) takes no cookie of the last one,
+    even with the same pepper: sign-out and the printed link stay the only ways in."""
+    app, sign_in = _token_app(guard)
+    browser = _browser(client, app, "http://testserver")
+    await browser.get(sign_in.link("http://testserver/admin"))
+    assert (await browser.get(ADMIN)).status_code == 200
+    restarted, _ = _token_app(guard)
+    after = _browser(client, restarted, "http://testserver")
+    after.cookies.set(COOKIE_NAME, browser.cookies[COOKIE_NAME], path="/admin")
+    assert (await after.get(ADMIN)).status_code == 401
+
+
+def test_the_live_environment_must_be_one_of_the_servers(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", environments=("dev", "prod"))
+    guard = KeyGuard(settings)
+    with pytest.raises(ValueError, match="live_environment 'live' is not one of"):
+        AdminPage(guard, sign_in=TokenSignIn(ADA))
+    AdminPage(guard, sign_in=TokenSignIn(ADA), live_environment="prod")
+
+
+async def test_someone_with_no_environment_left_gets_a_403_page(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/k.db", environments=("live",))
+    guard = KeyGuard(settings)
+    tester = AdminIdentity(account="acme", name="tess", manages_live=False)
+
+    async def identify(request: object) -> AdminIdentity:
+        return tester
+
+    app = create_app(guard, admin_page=AdminPage(guard, identify=identify))
+    await guard.start()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            for path in ("", "/new"):
+                answer = await http.get(ADMIN + path)
+                assert answer.status_code == 403
+                assert "any environment" in answer.text
+    finally:
+        await guard.stop()

@@ -52,18 +52,7 @@ class AdminPage:
         live_environment: str = DEFAULT_LIVE_ENVIRONMENT,
         page_size: int = 20,
     ) -> None:
-        if (identify is None) == (sign_in is None):
-            raise ValueError("pass exactly one of identify= (the host app's sign-in) or sign_in=")
-        if login_url is not None and identify is None:
-            raise ValueError("login_url is where the host app signs people in: it needs identify=")
-        if not 1 <= page_size <= 100:
-            raise ValueError("page_size must be between 1 and 100")
-        if live_environment not in guard.key_format.environments:
-            # Else `manages_live=False` would hold nobody back: fail at start, not open.
-            raise ValueError(
-                f"live_environment {live_environment!r} is not one of the environments"
-                f" {guard.key_format.environments}: pass the one that holds live keys"
-            )
+        _check_options(guard, identify, sign_in, login_url, live_environment, page_size)
         self.guard = guard
         self.manager = guard.manager
         self.environments = guard.key_format.environments
@@ -110,6 +99,28 @@ class AdminPage:
         if get_route_path(scope) == "":  # the list, at the mount path itself
             scope = {**scope, "path": scope["path"] + "/"}
         await self._app(scope, receive, send)
+
+
+def _check_options(
+    guard: KeyGuard,
+    identify: Identify | None,
+    sign_in: TokenSignIn | None,
+    login_url: str | None,
+    live_environment: str,
+    page_size: int,
+) -> None:
+    if (identify is None) == (sign_in is None):
+        raise ValueError("pass exactly one of identify= (the host app's sign-in) or sign_in=")
+    if login_url is not None and identify is None:
+        raise ValueError("login_url is where the host app signs people in: it needs identify=")
+    if not 1 <= page_size <= 100:
+        raise ValueError("page_size must be between 1 and 100")
+    if live_environment not in guard.key_format.environments:
+        # Else `manages_live=False` would hold nobody back: fail at start, not open.
+        raise ValueError(
+            f"live_environment {live_environment!r} is not one of the environments"
+            f" {guard.key_format.environments}: pass the one that holds live keys"
+        )
 
 
 class _PageMount(Mount):
