@@ -1,12 +1,8 @@
 // keyguard admin page: enhancements only. Every flow works without this file.
 "use strict";
 (function () {
-  // The one-time value: shown as a modal dialog, with a Copy button.
-  document.querySelectorAll("dialog[data-modal]").forEach(function (dialog) {
-    dialog.close();
-    dialog.showModal();
-    dialog.addEventListener("cancel", function (event) { event.preventDefault(); });
-  });
+  // The one-time value: a Copy button, then the dialog as a modal, focus on Copy (so Enter
+  // copies rather than leaving the only page that shows the value).
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var source = document.getElementById(button.getAttribute("data-copy"));
     var status = document.querySelector("[data-copied]");
@@ -19,6 +15,17 @@
         if (status) { status.textContent = "Copying failed: select the key and copy it."; }
       });
     });
+  });
+  document.querySelectorAll("dialog[data-modal]").forEach(function (dialog) {
+    dialog.close();
+    dialog.showModal();
+    var copy = dialog.querySelector("[data-copy]:not([hidden])");
+    if (copy) { copy.focus(); }
+    dialog.addEventListener("cancel", function (event) { event.preventDefault(); });
+  });
+  // A page kept in the back/forward cache must not bring the value back.
+  window.addEventListener("pagehide", function () {
+    document.querySelectorAll("#key-value").forEach(function (value) { value.textContent = ""; });
   });
   // Revoke and delete: ask in a dialog instead of on a page of their own.
   document.querySelectorAll("a[data-dialog]").forEach(function (link) {
