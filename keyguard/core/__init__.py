@@ -63,6 +63,7 @@ from ._records import (
 from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
     MAX_METADATA_BYTES,
+    MAX_METADATA_DEPTH,
     MAX_NAME_LENGTH,
     parse_access,
     parse_duration,
@@ -87,6 +88,7 @@ __all__ = [
     "MAX_CREDENTIAL_LENGTH",
     "MAX_CURSOR_LENGTH",
     "MAX_METADATA_BYTES",
+    "MAX_METADATA_DEPTH",
     "MAX_NAME_LENGTH",
     "RANDOM_LENGTH",
     "SHARED_CACHE_MAC_CONTEXT",

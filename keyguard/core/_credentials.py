@@ -29,6 +29,8 @@ _AUTHORIZATION = b"authorization"
 _ONLY_AUTHORIZATION = frozenset({_AUTHORIZATION})
 _EITHER_HEADER = frozenset({_AUTHORIZATION, b"x-api-key"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+# {access}_{environment}_ and a run of the random part: any key, whole or cut, valid or not.
+_KEY_SHAPED = re.compile(rb"[sp]k_[a-z]+_[0-9A-Za-z]{16}")
 _BEARER = b"Bearer "
 
 
@@ -116,7 +118,9 @@ def sane_request_id(value: bytes | None) -> str | None:
     """An incoming X-Request-ID worth echoing (1-128 of `A-Za-z0-9._:-`), else None.
 
     Anything else is dropped rather than cleaned up: it ends up in logs and response headers.
+    So is an id holding anything shaped like a key (`sk_live_...`, checksum or not): a client
+    that sends its key there would see it echoed, logged and kept in the audit log.
     """
-    if value is None or _REQUEST_ID.fullmatch(value) is None:
+    if value is None or _REQUEST_ID.fullmatch(value) is None or _KEY_SHAPED.search(value):
         return None
     return value.decode("ascii")

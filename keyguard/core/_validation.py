@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +16,9 @@ from ._keyformat import Access
 
 __all__ = [
     "MAX_METADATA_BYTES",
+    "MAX_METADATA_DEPTH",
     "MAX_NAME_LENGTH",
+    "nested_deeper_than",
     "parse_access",
     "parse_duration",
     "validate_environment",
@@ -26,6 +28,7 @@ __all__ = [
 
 MAX_NAME_LENGTH = 100
 MAX_METADATA_BYTES = 4096
+MAX_METADATA_DEPTH = 32  # objects and lists inside one another, metadata itself included
 _DURATION = re.compile(r"(\d{1,9})([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ACCESS_BY_NAME = {a.value: a for a in Access}
@@ -72,6 +75,10 @@ def validate_metadata(metadata: object) -> Mapping[str, Any]:
         return {}
     if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
         raise ValidationError.single("metadata", "must be a JSON object")
+    if nested_deeper_than(metadata, MAX_METADATA_DEPTH):  # before any recursive work
+        raise ValidationError.single(
+            "metadata", f"must be nested at most {MAX_METADATA_DEPTH} levels deep"
+        )
     try:
         size = len(json.dumps(metadata, separators=(",", ":"), allow_nan=False).encode())
     except (TypeError, ValueError, RecursionError):
@@ -84,6 +91,24 @@ def validate_metadata(metadata: object) -> Mapping[str, Any]:
             "metadata", "must not contain NUL characters or unpaired surrogates"
         )
     return metadata
+
+
+def nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether `value` holds mappings and lists more than `limit` levels deep; without
+    recursion, so no depth can exhaust the stack."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _unstorable(value: object) -> bool:

@@ -28,6 +28,7 @@ STATUS_FOR_CODE: Mapping[ErrorCode, int] = MappingProxyType(
         ErrorCode.METHOD_NOT_ALLOWED: 405,
         ErrorCode.CONFLICT: 409,
         ErrorCode.PAYLOAD_TOO_LARGE: 413,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
         ErrorCode.RATE_LIMITED: 429,
         ErrorCode.INTERNAL_ERROR: 500,
         ErrorCode.SERVICE_UNAVAILABLE: 503,

@@ -22,11 +22,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def default_sigint() -> None:
+    """For `Popen(preexec_fn=...)`: Ctrl-C as a terminal delivers it. A shell that runs the
+    suite in the background ignores SIGINT, children inherit that, and a process that ignores
+    SIGINT at start keeps ignoring it after uvicorn's shutdown, so it exits 0, not 130."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYGUARD_")}
     return subprocess.Popen(
         [sys.executable, "-m", "keyguard", "demo", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
     )  # fmt: skip
 
 

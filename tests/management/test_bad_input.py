@@ -206,7 +206,8 @@ async def test_a_body_over_64_kib_is_413(guard: KeyGuard, admin: Caller) -> None
 async def test_exactly_64_kib_is_read(admin: Caller) -> None:
     body = b'{"name": "edge", "environment": "test", "access": "secret"}'
     padded = body + b" " * (65536 - len(body))
-    envelope(await admin.post(KEYS, content=padded), 201)
+    json_type = {"content-type": "application/json"}
+    envelope(await admin.post(KEYS, content=padded, headers=json_type), 201)
 
 
 async def test_a_forged_cursor_with_a_nul_is_a_400_on_every_store(admin: Caller) -> None:

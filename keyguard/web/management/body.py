@@ -16,20 +16,41 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from keyguard.core import Access, ValidationError
+from keyguard.core import MAX_METADATA_DEPTH, Access, ValidationError
 from keyguard.services import DEFAULT_GRACE
 
 if TYPE_CHECKING:  # pydantic is imported only once management routes are built
     from .models import RequestModels
 
-__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "NewKey", "grace_period", "new_key", "new_name"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_BODY_DEPTH",
+    "BodyTooLarge",
+    "NewKey",
+    "NotJSON",
+    "grace_period",
+    "new_key",
+    "new_name",
+]
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_DEPTH = MAX_METADATA_DEPTH + 1  # the body's object around the deepest field
+# Strings whole (so brackets inside them do not count), then any bracket.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:?|[\[\]{}]')
+# The names of our bodies' fields: an error may name these, never a name a client made up.
+_FIELDS = frozenset(
+    {"name", "environment", "access", "expiresAt", "metadata", "gracePeriodSeconds"}
+)
 _LENGTH = re.compile(r"[0-9]{1,19}")
 
 
 class BodyTooLarge(Exception):
     """The body is over `MAX_BODY_BYTES`, declared or as it streamed in."""
+
+
+class NotJSON(Exception):
+    """A body whose Content-Type is not `application/json` (parameters such as a charset
+    allowed): what a body means is not guessed from its bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +67,10 @@ async def json_object(request: Request) -> dict[str, Any]:
     raw = await _read(request)
     if not raw.strip():
         return {}
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise NotJSON
+    _check_depth(raw)
     try:
         value = json.loads(raw, object_pairs_hook=_unique, parse_constant=_no_constant)
     except (ValueError, RecursionError):
@@ -68,6 +93,24 @@ async def _read(request: Request) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _check_depth(raw: bytes) -> None:
+    """Refuse JSON nested deeper than a body of ours can be, before the (recursive) parser
+    sees it, naming the top-level field it is in when that is one of ours."""
+    depth, field = 0, "body"
+    for token in _TOKENS.finditer(raw):
+        text = token.group()
+        if text[:1] == b'"':
+            if depth == 1 and text.endswith(b":"):  # a top-level name: one string, no nesting
+                name = text[: text.rindex(b'"') + 1].decode("utf-8", "replace")
+                field = name[1:-1] if name[1:-1] in _FIELDS else "body"
+            continue
+        depth += 1 if text in b"[{" else -1
+        if depth > MAX_BODY_DEPTH:
+            raise ValidationError.single(
+                field, f"must be nested at most {MAX_METADATA_DEPTH} levels deep"
+            )
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ _ERRORS = {
     "404": "No such key in the caller's account (NOT_FOUND).",
     "409": "The key's state does not allow it (CONFLICT).",
     "413": f"The body is over {MAX_BODY_BYTES // 1024} KiB (PAYLOAD_TOO_LARGE).",
+    "415": "A body that is not `application/json` (UNSUPPORTED_MEDIA_TYPE).",
     "429": "Too many failed attempts from this client (RATE_LIMITED).",
     "500": "A fault on the server's side (INTERNAL_ERROR).",
     "503": "Keys cannot be checked or changed right now (SERVICE_UNAVAILABLE).",
@@ -102,7 +103,7 @@ def _list_keys(query: type[BaseModel]) -> Doc:
 def _create_key(body: type[BaseModel]) -> Doc:
     summary = "Create a key; its value is in this response only"
     created = _ref("CreatedAPIKeyEnvelope")
-    return _operation(summary, "201", created, "409", "413", requestBody=_body(body))
+    return _operation(summary, "201", created, "409", "413", "415", requestBody=_body(body))
 
 
 def _get_key() -> Doc:
@@ -116,6 +117,7 @@ def _rename_key(body: type[BaseModel]) -> Doc:
         _ref("APIKeyEnvelope"),
         "404",
         "413",
+        "415",
         parameters=[_ID],
         requestBody=_body(body),
     )
@@ -137,6 +139,7 @@ def _roll_key(body: type[BaseModel]) -> Doc:
         "404",
         "409",
         "413",
+        "415",
         parameters=[_ID],
         requestBody=_body(body, required=False),
     )

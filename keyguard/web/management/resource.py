@@ -21,7 +21,7 @@ from keyguard.core import Access, ErrorCode, KeyguardError, KeyRecord
 from .._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, realm_of, www_authenticate
 from .._errors import keyguard_error_response
 from .._json import error_response, request_id
-from .body import MAX_BODY_BYTES, BodyTooLarge
+from .body import MAX_BODY_BYTES, BodyTooLarge, NotJSON
 from .context import Call, RouteContext
 
 __all__ = ["Endpoint", "Handler", "NotFound", "Resource", "secret_only"]
@@ -65,6 +65,10 @@ class Resource:
         except BodyTooLarge:
             message = f"The request body is over {MAX_BODY_BYTES // 1024} KiB."
             return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message, rid, status=413)
+        except NotJSON:
+            message = "Send the body as JSON, with Content-Type: application/json."
+            code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+            return error_response(code, message, rid, status=415)
         except KeyguardError as exc:
             return keyguard_error_response(exc, rid)
         except Exception as exc:

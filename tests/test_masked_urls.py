@@ -1,0 +1,53 @@
+"""Every URL keyguard prints is masked: user-info passwords and password-like query parameters,
+in `Settings`' repr and in the CLI's lines (issue 11, finding 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from keyguard import Settings
+from keyguard.adapters import mask_url
+
+SECRET = "s3cr3t-Pw"
+URLS = [
+    f"postgresql://user:{SECRET}@127.0.0.1:1/db",
+    f"postgresql://user@127.0.0.1:1/db?password={SECRET}",
+    f"postgresql://user@127.0.0.1:1/db?sslmode=require&sslpassword={SECRET}",
+    f"postgresql://u:{SECRET}@h/db?password={SECRET}&application_name=x",
+    f"redis://:{SECRET}@127.0.0.1:1/0",
+    f"redis://default:{SECRET}@127.0.0.1:1/0?password={SECRET}",
+    f"postgresql://user:{SECRET}@[::1:1/db",  # does not parse: masked whole
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_mask_url_hides_every_password(url: str) -> None:
+    masked = mask_url(url)
+    assert SECRET not in masked
+    assert "***" in masked
+
+
+def test_mask_url_keeps_the_rest() -> None:
+    assert (
+        mask_url("postgresql://u@h:5/db?sslmode=require") == "postgresql://u@h:5/db?sslmode=require"
+    )
+    assert mask_url(f"postgresql://u:{SECRET}@h:5/db?application_name=x&password={SECRET}") == (
+        "postgresql://u:***@h:5/db?application_name=x&password=***"
+    )
+
+
+@pytest.mark.parametrize("url", URLS[:4])
+def test_settings_and_the_cli_never_show_a_password(url: str, tmp_path: Path) -> None:
+    redis_url = f"redis://:{SECRET}@127.0.0.1:1/0?password={SECRET}"
+    assert SECRET not in repr(Settings(database_url=url, redis_url=redis_url))
+    done = subprocess.run(
+        [sys.executable, "-m", "keyguard", "--database-url", url, "keys", "list"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert SECRET not in done.stdout + done.stderr
+    assert done.stderr.strip()
