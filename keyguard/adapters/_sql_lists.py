@@ -74,6 +74,7 @@ def audit_list_sql(query: AuditQuery, t: EncodeTime) -> tuple[str, list[Any]]:
         f"{column} = {p(value)}"
         for column, value in (
             ("account", query.account),
+            ("environment", query.environment),
             ("event", query.event.value if query.event else None),
             ("key_id", query.key_id),
         )

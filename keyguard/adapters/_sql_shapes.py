@@ -14,7 +14,7 @@ KEY_COLUMNS = (
     " created_at, last_used_at, revoked_at, expires_at, replaced_by, version"
 )
 CHANGE_COLUMNS = "seq, key_id, digest, event"
-AUDIT_COLUMNS = "id, account, event, key_id, actor, request_id, occurred_at, data"
+AUDIT_COLUMNS = "id, account, event, key_id, actor, request_id, occurred_at, data, environment"
 
 
 class Runner(Protocol):

@@ -135,6 +135,7 @@ class SqlKeyStore(SqlChangeLog):
             request_id=row["request_id"],
             occurred_at=self._time(row["occurred_at"]),
             data=freeze_mapping(json.loads(row["data"])),
+            environment=row["environment"],
         )
 
 

@@ -91,10 +91,11 @@ class SqlTransaction:
     async def insert_audit(self, event: AuditEvent) -> None:
         await self._run.execute(
             f"INSERT INTO keyguard_audit_log ({AUDIT_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             *(event.id, self._account, event.event.value, event.key_id, event.actor),
             *(event.request_id, self._store.encode_time(event.occurred_at)),
             json.dumps(dict(event.data)),
+            event.environment,
         )
 
     async def record_change(self, key_id: str, digest: bytes, event: str) -> int:

@@ -52,6 +52,7 @@ class KeyQuery:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditQuery:
     account: str | None = None
+    environment: str | None = None  # only events of keys of this environment
     event: AuditEventType | None = None
     key_id: str | None = None
     since: datetime | None = None

@@ -100,6 +100,8 @@ class AuditEvent:
     request_id: str | None
     occurred_at: datetime
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False, compare=False)
+    # The environment of the key the event concerns: a test key reads test keys' history only.
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

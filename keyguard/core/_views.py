@@ -77,6 +77,7 @@ def audit_view(event: AuditEvent) -> dict[str, Any]:
         "id": event.id,
         "event": event.event.value,
         "keyId": event.key_id,
+        "environment": event.environment,
         "actor": event.actor,
         "requestId": event.request_id,
         "occurredAt": format_time(event.occurred_at),

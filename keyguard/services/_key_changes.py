@@ -69,6 +69,7 @@ def audit_event(
         request_id=act.request_id,
         occurred_at=act.now,
         data=freeze_mapping(data),
+        environment=record.environment,
     )
 
 

@@ -99,9 +99,9 @@ def test_unmigrated_postgres(
         ["accounts", "set", "a", "--one-secret-key-per-owner"],
     ):
         line = cli(*command).error_line()
-        assert line.endswith("keyguard needs 2: run `keyguard migrate`"), line
+        assert line.endswith("keyguard needs 3: run `keyguard migrate`"), line
     first = cli.ok("migrate")
-    assert first.out == "" and "Applied migrations 0001, 0002 to postgresql://" in first.err
+    assert first.out == "" and "Applied migrations 0001, 0002, 0003 to postgresql://" in first.err
     second = cli.ok("migrate")
     assert "is up to date" in second.err and "Applied" not in second.err
     assert cli.ok("keys", "list", "--json").json() == []

@@ -165,7 +165,10 @@ async def test_the_audit_log_names_the_actor_key_and_the_request(admin: Caller) 
         ("api_key.renamed", admin.id, "r-rename"),
         ("api_key.created", admin.id, "r-create"),
     ]
-    assert set(events[0]) == {"id", "event", "keyId", "actor", "requestId", "occurredAt", "data"}
+    assert set(events[0]) == {
+        *("id", "event", "keyId", "environment", "actor", "requestId", "occurredAt", "data")
+    }
+    assert {e["environment"] for e in events} == {NEW["environment"]}
 
 
 async def test_the_audit_log_filters_and_pages(admin: Caller) -> None:

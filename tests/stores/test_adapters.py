@@ -79,7 +79,7 @@ async def test_an_unmigrated_postgres_database_says_to_run_migrate(
     store = PostgresKeyStore(empty_pg_database_url)
     with pytest.raises(SchemaNotMigratedError, match="run `keyguard migrate`"):
         await store.open()
-    assert await store.migrate() == [1, 2]
+    assert await store.migrate() == [1, 2, 3]
     assert await store.migrate() == []
     await store.open()
     await store.close()
@@ -133,7 +133,7 @@ async def test_migrate_waits_for_another_migrate_longer_than_the_store_timeout(
             waiting = asyncio.create_task(store.migrate())
             await asyncio.sleep(1.5)
             assert not waiting.done(), "it gave up, or did not wait for the lock"
-        assert await waiting == [1, 2]
+        assert await waiting == [1, 2, 3]
     finally:
         await holder.close()
         await store.close()

@@ -46,7 +46,8 @@ class AuditEntry(_Closed):
     id: str
     event: AuditEventType
     key_id: str | None = Field(alias="keyId")
-    actor: str = Field(description="The id of the key that made the change.")
+    environment: str | None = Field(description="The environment of the key it concerns.")
+    actor: str = Field(description="Who made the change: a key's id, or `person:<name>`.")
     request_id: str | None = Field(alias="requestId")
     occurred_at: datetime = Field(alias="occurredAt")
     data: dict[str, Any]

@@ -108,8 +108,10 @@ async def roll_key(call: Call) -> Response:
 
 
 async def read_audit_log(call: Call) -> Response:
-    page = await call.manager.audit(
-        audit_query(call.request.query_params, account=call.account, models=call.models)
-    )
+    """A key reads the history of the keys it may manage: its own environment's, or all."""
+    query = audit_query(call.request.query_params, account=call.account, models=call.models)
+    if not call.reaches_everything:
+        query = dataclasses.replace(query, environment=call.caller.environment)
+    page = await call.manager.audit(query)
     meta = {"nextCursor": page.next_cursor} if page.next_cursor else None
     return call.ok([audit_view(e) for e in page.items], meta=meta)
