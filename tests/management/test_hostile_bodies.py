@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from keyguard import KeyGuard, ValidationError
+from keyguard import Access, KeyFormat, KeyGuard, ValidationError
 
 from .conftest import KEYS, Caller, envelope, fields_of, state
 
@@ -82,3 +82,24 @@ async def test_a_body_that_is_not_declared_json_is_a_415(
 async def test_json_with_a_charset_is_json(admin: Caller) -> None:
     headers = {"content-type": "Application/JSON; charset=utf-8"}
     envelope(await admin.post(KEYS, content=json.dumps(NEW), headers=headers), 201)
+
+
+async def test_no_answer_echoes_what_the_client_sent(admin: Caller) -> None:
+    """A key pasted into the wrong place (the path, a field's name, a parameter's name) comes
+    back in no answer: messages and details are our own words and names (finding 4)."""
+    leaked = KeyFormat().generate(Access.SECRET, "live")
+    json_type = {"content-type": "application/json"}
+    answers = [
+        await admin.get(f"{KEYS}/{leaked}"),
+        await admin.get(f"{KEYS}/key_{leaked[8:34].upper()}"),
+        await admin.delete(f"{KEYS}/{leaked}"),
+        await admin.post(KEYS, json={**NEW, leaked: 1}),
+        await admin.post(KEYS, content=f'{{"{leaked}": 1, "{leaked}": 2}}', headers=json_type),
+        await admin.get(f"{KEYS}?{leaked}=1"),
+        await admin.get(f"{KEYS}?{leaked}=1&{leaked}=2"),
+        await admin.post(f"{KEYS}/{admin.id}/roll", json={leaked: 60}),
+    ]
+    for answer in answers:
+        assert answer.status_code in (400, 404), answer.text
+        assert leaked not in answer.text
+        assert leaked[8:34] not in answer.text.lower() and leaked[8:34].upper() not in answer.text

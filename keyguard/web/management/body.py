@@ -117,7 +117,9 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in pairs:
         if name in result:
-            raise ValidationError.single(name, "is given more than once")
+            raise ValidationError.single(
+                name if name in _FIELDS else "body", "is given more than once"
+            )
         result[name] = value
     return result
 

@@ -25,6 +25,7 @@ from .fields import KEY_ID
 
 __all__ = ["MANAGES_EVERY_ENVIRONMENT", "Call", "RouteContext"]
 
+_NO_SUCH_KEY = "No API key with that id in this account."
 MANAGES_EVERY_ENVIRONMENT = "live"  # the default; `management_routes` takes another, or None
 # Management answers carry key metadata, and once a key value: no cache may keep them.
 _NO_STORE = {"cache-control": "no-store"}
@@ -94,7 +95,10 @@ class Call:
         one is, so ids cannot be probed; one of another environment is forbidden."""
         key_id = self.request.path_params["id"]
         if not KEY_ID.fullmatch(key_id):
-            raise NotFoundError(f"no API key with id {key_id!r}")
-        record = await self.manager.get(key_id, account=self.account)
+            raise NotFoundError(_NO_SUCH_KEY)
+        try:
+            record = await self.manager.get(key_id, account=self.account)
+        except NotFoundError:
+            raise NotFoundError(_NO_SUCH_KEY) from None  # the path is theirs: not echoed
         self.check_reach(record.environment)
         return record

@@ -141,18 +141,32 @@ def request_models(environments: tuple[str, ...]) -> RequestModels:
     )
 
 
+# Every name a request of ours may hold: an error names these, never one the client made up.
+_OUR_NAMES = frozenset(
+    field.alias or name
+    for model in (CreateAPIKey, KeyListQuery, RenameAPIKey, RollAPIKey, AuditLogQuery, DeleteQuery)
+    for name, field in model.model_fields.items()
+)
+
+
 def read(model: type[M], data: Mapping[str, Any]) -> M:
     """`data` as `model`, or a `ValidationError` naming every wrong field in our own words."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
-        raise ValidationError(_issues(exc)) from None
+        where = "query" if issubclass(model, _Query) else "body"
+        raise ValidationError(_issues(exc, where)) from None
 
 
-def _issues(exc: PydanticValidationError) -> list[FieldIssue]:
+def _issues(exc: PydanticValidationError, where: str) -> list[FieldIssue]:
     issues: dict[str, FieldIssue] = {}
     for error in exc.errors(include_url=False, include_input=False):
-        field = str(error["loc"][0]) if error["loc"] else "body"
+        if error["type"] == "extra_forbidden":
+            name = str(error["loc"][0]) if error["loc"] else where
+            field = name if name in _OUR_NAMES else where  # a name they made up: never echoed
+            issues.setdefault(field, FieldIssue(field, _UNKNOWN_FIELD))
+            continue
+        field = str(error["loc"][0]) if error["loc"] else where
         issues.setdefault(field, FieldIssue(field, _message(error)))
     return list(issues.values())
 
@@ -166,6 +180,7 @@ def _message(error: ErrorDetails) -> str:
     return "is not valid here"  # pydantic's own words may quote what was sent
 
 
+_UNKNOWN_FIELD = "holds a field this operation does not take (see the API's document)"
 _MESSAGES = {
     "missing": "is required",
     "extra_forbidden": "is not a known field",

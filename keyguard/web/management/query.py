@@ -73,7 +73,12 @@ def _read(models: RequestModels, model: type[Q], params: QueryParams) -> Q:
     """The query string as `model`. A parameter given twice is an error of its own: which of
     the two a proxy or a framework would have used is anyone's guess."""
     counts = Counter(name for name, _ in params.multi_items())
-    repeated = [FieldIssue(n, "is given more than once") for n, c in counts.items() if c > 1]
+    known = {field.alias or name for name, field in model.model_fields.items()}
+    repeated = [
+        FieldIssue(n if n in known else "query", "is given more than once")
+        for n, c in counts.items()
+        if c > 1
+    ]
     try:
         found = models.read(model, dict(params.items()))
     except ValidationError as exc:
