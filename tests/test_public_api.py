@@ -37,6 +37,7 @@ PUBLIC = {
         "KeyProblem",
         "KeyQuery",
         "KeyRecord",
+        "KeyRedactingFilter",
         "KeySort",
         "KeyStatus",
         "KeyStore",

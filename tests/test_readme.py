@@ -92,3 +92,31 @@ async def test_the_readmes_admin_page_example_serves_the_page(
         assert "ann@acme.test · acme" in answer.text
     finally:
         await guard.stop()
+
+
+def test_the_readmes_uvicorn_log_config_redacts_keys() -> None:
+    import io
+    import logging
+    import logging.config
+
+    from keyguard import Access
+
+    text = README.read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Redacting" in b)
+    namespace: dict[str, Any] = {}
+    code = block.replace('uvicorn.run("app:app", log_config=log_config)', "")
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    access = logging.getLogger("uvicorn.access")
+    saved = access.handlers[:], access.propagate, access.level
+    try:
+        logging.config.dictConfig(namespace["log_config"])
+        stream = io.StringIO()
+        access.handlers[0].stream = stream  # type: ignore[attr-defined]
+        key = FORMAT.generate(Access.SECRET, "live")
+        args = ("127.0.0.1", "GET", f"/x?k={key}", "1.1", 401)  # as uvicorn logs a request
+        access.info('%s - "%s %s HTTP/%s" %d', *args)
+        assert key not in stream.getvalue()
+        assert "sk_live_…" + key[-4:] in stream.getvalue()
+    finally:
+        access.handlers[:], access.propagate = saved[0], saved[1]
+        access.setLevel(saved[2])

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from keyguard.core import validate_name
 from keyguard.demo import ADMIN_PATH
+from keyguard.demo._serve import redact_keys_in_server_logs
 
 from ._app import App, CliError
 from ._demo import token_admin_page
@@ -44,6 +45,7 @@ async def serve_admin_page(app: App, args: argparse.Namespace) -> None:
 
     web = Starlette(routes=[Route("/", home), page.mount(ADMIN_PATH)], lifespan=guard.lifespan)
     config = uvicorn.Config(web, host=HOST, port=args.port, log_level="info", lifespan="on")
+    redact_keys_in_server_logs()
     try:
         await uvicorn.Server(config).serve()
     finally:

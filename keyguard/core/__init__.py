@@ -60,6 +60,7 @@ from ._records import (
     Page,
     freeze_mapping,
 )
+from ._redaction import KEY_IN_TEXT, KEY_IN_URL, KeyRedactingFilter, redact_keys
 from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
     MAX_METADATA_BYTES,
@@ -85,6 +86,8 @@ __all__ = [
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
     "DIGEST_CONTEXT",
+    "KEY_IN_TEXT",
+    "KEY_IN_URL",
     "MAX_CREDENTIAL_LENGTH",
     "MAX_CURSOR_LENGTH",
     "MAX_METADATA_BYTES",
@@ -114,6 +117,7 @@ __all__ = [
     "KeyProblem",
     "KeyQuery",
     "KeyRecord",
+    "KeyRedactingFilter",
     "KeySort",
     "KeyStatus",
     "KeyguardError",
@@ -147,6 +151,7 @@ __all__ = [
     "parse_access",
     "parse_duration",
     "parse_time",
+    "redact_keys",
     "sane_request_id",
     "seconds_to_wait",
     "summary_view",

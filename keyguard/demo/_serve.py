@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
 from keyguard._guard import KeyGuard
+from keyguard.core import KeyRedactingFilter
 
 from .storefront import create_app
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
     from keyguard.web.admin import AdminPage
 
-__all__ = ["make_server", "serve"]
+__all__ = ["make_server", "redact_keys_in_server_logs", "serve"]
 
 
 def make_server(
@@ -36,7 +38,20 @@ def make_server(
     app = create_app(guard, management_routes=management_routes, admin_page=admin_page)
     # lifespan "on": the guard starts with the server and flushes last-used times as it stops.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    redact_keys_in_server_logs()  # after Config: it (re)configures uvicorn's loggers
     return uvicorn.Server(config)
+
+
+def redact_keys_in_server_logs() -> None:
+    """uvicorn's access log prints each URL: a client that put its key in one (the query
+    string, the path) must not leave it there. Every handler of uvicorn's loggers and of the
+    root logger rewrites key-shaped text to `prefix…last4`."""
+    key_filter = KeyRedactingFilter()
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error", ""):
+        logger = logging.getLogger(name or None)
+        logger.addFilter(key_filter)
+        for handler in logger.handlers:
+            handler.addFilter(key_filter)
 
 
 async def serve(

@@ -129,7 +129,7 @@ async def get_product(request: Request) -> Response:
     product_id = request.path_params["id"]
     product = _catalogue(request).get(_key(request).environment, product_id)
     if product is None:
-        raise NotFoundError(f"No product with id {product_id!r}.")
+        raise NotFoundError("No product with that id.")  # the path is the client's: not echoed
     return success_response(product.to_json(), request_id(request.scope))
 
 
@@ -137,6 +137,6 @@ async def public_page(request: Request) -> Response:
     path = request.path_params["path"]
     page = _PUBLIC_PAGES.get(path)
     if page is None:
-        raise NotFoundError(f"No public page {path!r}.")
+        raise NotFoundError("No such public page.")
     data = {**page, "environment": _key(request).environment}
     return success_response(data, request_id(request.scope))

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_REALM",
     "FORBIDDEN_MESSAGE",
     "INVALID_KEY_MESSAGE",
+    "KEY_IN_URL_MESSAGE",
     "MISSING_KEY_MESSAGE",
     "RATE_LIMITED_MESSAGE",
     "REALM_KEY",
@@ -33,6 +34,10 @@ __all__ = [
 
 INVALID_KEY_MESSAGE = "The API key is invalid, revoked or expired."
 MISSING_KEY_MESSAGE = "No API key was sent. Send one as: Authorization: Bearer <key>"
+KEY_IN_URL_MESSAGE = (
+    "API keys must never be sent in a URL: logs and browser histories keep URLs. Revoke this"
+    " key, and send its successor as: Authorization: Bearer <key>"
+)
 FORBIDDEN_MESSAGE = "This API key is not allowed to make this request."
 RATE_LIMITED_MESSAGE = "Too many failed attempts. Try again later."
 UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
 from keyguard.core import (
+    KEY_IN_URL,
     Access,
     AccessPolicy,
     CredentialProblem,
@@ -119,6 +120,9 @@ class APIKeyMiddleware:
         ):
             scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
             return await self.app(scope, receive, send)
+        query = scope.get("query_string")
+        if query and KEY_IN_URL.search(query):  # no lookup: the key is burnt anyway
+            return await self._reject(scope, receive, send, Refusal.KEY_IN_URL)
         if self._cache_first:
             # A key in the local cache, found by the digest of the raw header bytes: no parsing,
             # no await. A match proves the bytes are that key; all else goes the long way.

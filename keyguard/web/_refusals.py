@@ -11,6 +11,7 @@ from keyguard.core import ErrorCode, format_time, now_text
 from ._envelope import (
     FORBIDDEN_MESSAGE,
     INVALID_KEY_MESSAGE,
+    KEY_IN_URL_MESSAGE,
     MISSING_KEY_MESSAGE,
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
@@ -28,6 +29,7 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 class Refusal(enum.Enum):
     MISSING = "missing"  # no key: a 401 that may say so
     INVALID = "invalid"  # malformed, unknown, revoked, expired: one generic 401
+    KEY_IN_URL = "key_in_url"  # a key in the query string: refused unread, and told why
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
@@ -62,6 +64,12 @@ class Refusals:
                 401,
                 ErrorCode.INVALID_API_KEY,
                 INVALID_KEY_MESSAGE,
+                ((b"www-authenticate", www_authenticate(realm, key_sent=True)),),
+            ),
+            Refusal.KEY_IN_URL: _Template(
+                401,
+                ErrorCode.INVALID_API_KEY,
+                KEY_IN_URL_MESSAGE,
                 ((b"www-authenticate", www_authenticate(realm, key_sent=True)),),
             ),
             Refusal.FORBIDDEN: _Template(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, ()),
