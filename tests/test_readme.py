@@ -120,3 +120,27 @@ def test_the_readmes_uvicorn_log_config_redacts_keys() -> None:
     finally:
         access.handlers[:], access.propagate = saved[0], saved[1]
         access.setLevel(saved[2])
+
+
+def test_the_readmes_scanner_rules_find_keys_and_only_keys() -> None:
+    import tomllib
+
+    from keyguard import Access
+
+    text = README.read_text()
+    toml_block = re.findall(r"```toml\n(.*?)```", text, re.S)[0]
+    gitleaks = tomllib.loads(toml_block)["rules"][0]["regex"]
+    yaml_block = re.findall(r"```yaml\n(.*?)```", text, re.S)[0]
+    trufflehog = re.search(r"key: '(.*)'", yaml_block)
+    assert trufflehog is not None
+    keys = [FORMAT.generate(a, e) for a in Access for e in ("test", "live")]
+    for pattern in (gitleaks, trufflehog.group(1)):
+        for key in keys:
+            assert re.findall(pattern, f'token = "{key}"\n') == [key]
+        for other in (
+            "sk_live_short",
+            "xsk_live_" + "a" * 38,
+            "sk_live_" + "a" * 39,
+            "ak_x_" + "a" * 38,
+        ):
+            assert re.findall(pattern, other) == [], other
