@@ -11,8 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from keyguard.core import validate_name
-from keyguard.demo import ADMIN_PATH
-from keyguard.demo._serve import redact_keys_in_server_logs
+from keyguard.demo import ADMIN_PATH, redact_keys_in_server_logs
 
 from ._app import App, CliError
 from ._demo import token_admin_page

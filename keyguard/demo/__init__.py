@@ -11,7 +11,7 @@ All in one event loop, as the CLI runs it:
 """
 
 from ._keys import DEMO_ACCOUNT, demo_banner, ensure_demo_keys
-from ._serve import make_server, serve
+from ._serve import make_server, redact_keys_in_server_logs, serve
 from .storefront import ADMIN_PATH, create_app
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "demo_banner",
     "ensure_demo_keys",
     "make_server",
+    "redact_keys_in_server_logs",
     "serve",
 ]

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from keyguard.core import ConflictError, UnavailableError, ValidationError, utcnow
 
-from .display import KeyView
+from .display import KeyView, sentence
 from .key_page import GRACE_CHOICES, render_key_page
 from .new_key import show_created
 from .reach import find_key
@@ -23,8 +23,7 @@ async def rename(visit: Visit) -> Response:
     try:
         await visit.page.manager.rename(record.id, label, account=record.account, **visit.audit)
     except ValidationError as exc:
-        message = exc.issues[0].message
-        error = message[:1].upper() + message[1:] + "."
+        error = sentence(exc.issues[0].message)
         return await render_key_page(visit, record, label_error=error, status=400, label=label)
     return visit.redirect(f"/keys/{record.id}", done="renamed")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from keyguard.core import Access, AuditEvent, AuditEventType, KeyRecord, KeyStatus
 
-__all__ = ["DISPLAY_FILTERS", "EventView", "KeyView", "when"]
+__all__ = ["DISPLAY_FILTERS", "EventView", "KeyView", "sentence", "when"]
 
 ACCESS_LABELS = {Access.SECRET: "Secret", Access.PUBLISHABLE: "Publishable"}
 _EVENT_LABELS = {
@@ -18,6 +18,11 @@ _EVENT_LABELS = {
     AuditEventType.DELETED: "Deleted",
     AuditEventType.ROLLED: "Rolled",
 }
+
+
+def sentence(message: str) -> str:
+    """keyguard's error text (`must be 1-100 characters`) as the page shows it, a sentence."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def when(at: datetime | None, never: str = "Never") -> str:

@@ -19,7 +19,7 @@ from keyguard.core import (
     utcnow,
 )
 
-from .display import ACCESS_LABELS, KeyView
+from .display import ACCESS_LABELS, KeyView, sentence
 from .reach import environments
 from .visit import Visit, one_time_nonce, read_form
 
@@ -63,10 +63,10 @@ async def create(visit: Visit) -> Response:
             **visit.audit,
         )
     except ValidationError as exc:
-        errors = {_FIELDS.get(i.field, i.field): _sentence(i.message) for i in exc.issues}
+        errors = {_FIELDS.get(i.field, i.field): sentence(i.message) for i in exc.issues}
         return _form(visit, values, errors, status=400)
     except ConflictError as exc:
-        return _form(visit, values, {"form": _sentence(exc.message)}, status=409)
+        return _form(visit, values, {"form": sentence(exc.message)}, status=409)
     except UnavailableError:
         visit.page.nonces.give_back(nonce)
         raise
@@ -80,7 +80,3 @@ def show_created(visit: Visit, created: CreatedKey, *, rolled_from: KeyView | No
         "rolled_from": rolled_from,
     }
     return visit.render("created.html", context, status=201)
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .sessions import COOKIE_NAME
-from .visit import Visit, base_path, error_page, page_of, write_cookie
+from .visit import Visit, base_path, cookie_path, error_page, page_of, write_cookie
 
 __all__ = ["sign_in", "sign_out"]
 
@@ -39,6 +39,6 @@ async def sign_out(visit: Visit) -> Response:
         return error_page(visit.request, 404, "Not Found", "There is no such page here.")
     visit.page.sessions.end(visit.session)
     response = error_page(visit.request, 200, "Signed out", "You can close this tab.")
-    path = visit.request.scope.get("root_path", "") or "/"
+    path = cookie_path(visit.request)
     response.delete_cookie(COOKIE_NAME, path=path, httponly=True, samesite="strict")
     return response

@@ -53,6 +53,11 @@ def base_path(request: Request) -> str:
     return root.rstrip("/")
 
 
+def cookie_path(request: Request) -> str:
+    """The session cookie's scope: the page's mount path, and nothing else of the host app."""
+    return base_path(request) or "/"
+
+
 def page_of(request: Request) -> AdminPage:
     return request.app.state.page  # type: ignore[no-any-return]
 
@@ -103,7 +108,7 @@ def write_cookie(response: Response, request: Request, page: AdminPage, session:
         COOKIE_NAME,
         page.sessions.encode(session),
         max_age=page.sessions.lifetime,
-        path=request.scope.get("root_path", "") or "/",
+        path=cookie_path(request),
         secure=request.url.scheme == "https",
         httponly=True,
         samesite="strict",
