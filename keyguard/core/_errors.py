@@ -28,6 +28,7 @@ __all__ = [
 
 class ErrorCode(enum.StrEnum):
     INVALID_API_KEY = "INVALID_API_KEY"
+    INVALID_SIGNATURE = "INVALID_SIGNATURE"  # a signed report (secret scanning) that fails
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"

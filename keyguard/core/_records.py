@@ -42,6 +42,7 @@ class AuditEventType(enum.StrEnum):
     REVOKED = "api_key.revoked"
     DELETED = "api_key.deleted"
     ROLLED = "api_key.rolled"
+    LEAKED = "api_key.leaked"  # reported found in public (e.g. by GitHub secret scanning)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,7 @@ from ._change_feed import ChangeFeed
 from ._change_memory import ChangeMemory
 from ._circuit_breaker import CircuitBreaker
 from ._last_used import LastUsedRecorder
+from ._leaks import LEAK_ACTOR, LeakAction, LeakFinding, LeakReports
 from ._lifecycle import DEFAULT_GRACE, MAX_GRACE, MAX_PAGE, KeyChange, KeyManager
 from ._local_cache import CachedLookup, LocalCache
 from ._shared_tier import SharedTier
@@ -14,6 +15,7 @@ from ._verifier import MEMORY_MARGIN, KeyVerifier, Miss, StoreAdmission, Verdict
 
 __all__ = [
     "DEFAULT_GRACE",
+    "LEAK_ACTOR",
     "MAX_GRACE",
     "MAX_PAGE",
     "MEMORY_MARGIN",
@@ -25,6 +27,9 @@ __all__ = [
     "KeyManager",
     "KeyVerifier",
     "LastUsedRecorder",
+    "LeakAction",
+    "LeakFinding",
+    "LeakReports",
     "LocalCache",
     "Miss",
     "SharedTier",

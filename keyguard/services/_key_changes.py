@@ -29,6 +29,7 @@ __all__ = [
     "check_limit",
     "check_one_secret_rule",
     "future_or_none",
+    "log_change",
     "notify",
 ]
 
@@ -113,3 +114,17 @@ async def notify(listeners: Iterable[Listener], change: KeyChange) -> None:
                 change.key_id,
                 type(exc).__name__,
             )
+
+
+async def log_change(
+    tx: KeyTransaction,
+    event: AuditEventType,
+    record: KeyRecord,
+    digest: bytes,
+    act: Act,
+    data: dict[str, Any],
+) -> KeyChange:
+    """The change's audit row and its change-log row, in the change's transaction."""
+    await tx.insert_audit(audit_event(event, record, act, data))
+    version = await tx.record_change(record.id, digest, event.value)
+    return KeyChange(record.account, record.id, digest, event, version)

@@ -50,6 +50,7 @@ from ._key_changes import (
     check_limit,
     check_one_secret_rule,
     future_or_none,
+    log_change,
     notify,
 )
 
@@ -78,6 +79,10 @@ class KeyManager:
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    async def announce(self, change: KeyChange) -> None:
+        """Tell the listeners of a change committed outside these methods (a leak report's)."""
+        await notify(self._listeners, change)
 
     async def create(
         self,
@@ -194,7 +199,7 @@ class KeyManager:
             record, data = change
             await tx.update_key(record)
             act = Act(actor, request_id, now)
-            logged = await _log(tx, event, record, stored.digest, act, data)
+            logged = await log_change(tx, event, record, stored.digest, act, data)
         await notify(self._listeners, logged)
         return dataclasses.replace(record, version=logged.version)
 
@@ -215,7 +220,7 @@ class KeyManager:
             act = Act(actor, request_id, now)
             data = {"name": stored.record.name}
             event = AuditEventType.DELETED
-            logged = await _log(tx, event, stored.record, stored.digest, act, data)
+            logged = await log_change(tx, event, stored.record, stored.digest, act, data)
         await notify(self._listeners, logged)
         return stored.record
 
@@ -253,7 +258,7 @@ class KeyManager:
             await tx.update_key(rolled)
             data = {"replacedBy": created.record.id, "graceEndsAt": format_time(ends)}
             act = Act(actor, request_id, now)
-            logged = await _log(tx, AuditEventType.ROLLED, rolled, stored.digest, act, data)
+            logged = await log_change(tx, AuditEventType.ROLLED, rolled, stored.digest, act, data)
         await notify(self._listeners, logged)
         return created
 
@@ -275,17 +280,3 @@ class KeyManager:
             if stored is None:  # deleted since we looked
                 raise NotFoundError(f"no API key with id {key_id!r}")
             yield tx, stored
-
-
-async def _log(
-    tx: KeyTransaction,
-    event: AuditEventType,
-    record: KeyRecord,
-    digest: bytes,
-    act: Act,
-    data: dict[str, Any],
-) -> KeyChange:
-    """The change's audit row and its change-log row, in the change's transaction."""
-    await tx.insert_audit(audit_event(event, record, act, data))
-    version = await tx.record_change(record.id, digest, event.value)
-    return KeyChange(record.account, record.id, digest, event, version)

@@ -23,6 +23,7 @@ STATUS_FOR_CODE: Mapping[ErrorCode, int] = MappingProxyType(
     {
         ErrorCode.VALIDATION_ERROR: 400,
         ErrorCode.INVALID_API_KEY: 401,
+        ErrorCode.INVALID_SIGNATURE: 403,  # 401 would need a WWW-Authenticate scheme
         ErrorCode.FORBIDDEN: 403,
         ErrorCode.NOT_FOUND: 404,
         ErrorCode.METHOD_NOT_ALLOWED: 405,
@@ -35,7 +36,8 @@ STATUS_FOR_CODE: Mapping[ErrorCode, int] = MappingProxyType(
     }
 )
 CODE_FOR_STATUS: Mapping[int, ErrorCode] = MappingProxyType(
-    {status: code for code, status in STATUS_FOR_CODE.items()}
+    # A 403 from an app behind the middleware is about its API key, not a signature.
+    {s: c for c, s in STATUS_FOR_CODE.items() if c is not ErrorCode.INVALID_SIGNATURE}
 )
 RETRY_AFTER_SECONDS = 5
 

@@ -15,17 +15,24 @@ from starlette.routing import Route
 from keyguard import KeyGuard
 from keyguard.adapters import LocalFailureLimiter
 from keyguard.web import APIKeyMiddleware
+from keyguard.web.secret_scanning import SecretScanningEndpoint
 
 PING = "/v1/ping"
+LEAKS = "/github/secret-scanning"
 
 
 async def ping(request: Request) -> JSONResponse:
     return JSONResponse({"id": request.state.api_key.id})
 
 
-def build_app(guard: KeyGuard) -> APIKeyMiddleware:
+def build_app(guard: KeyGuard, *, github_keys_url: str | None = None) -> APIKeyMiddleware:
+    """The app; given where GitHub's public keys are, with the secret-scanning endpoint too."""
+    routes = [Route(PING, ping)]
+    if github_keys_url:
+        routes.append(Route(LEAKS, SecretScanningEndpoint(guard, public_keys_url=github_keys_url)))
     return APIKeyMiddleware(
-        Starlette(routes=[Route(PING, ping)]),
+        Starlette(routes=routes),
         guard=guard,
+        public_paths=[LEAKS],
         failure_limiter=LocalFailureLimiter(limit=1_000_000_000),
     )

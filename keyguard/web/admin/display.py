@@ -17,7 +17,9 @@ _EVENT_LABELS = {
     AuditEventType.REVOKED: "Revoked",
     AuditEventType.DELETED: "Deleted",
     AuditEventType.ROLLED: "Rolled",
+    AuditEventType.LEAKED: "Reported leaked",
 }
+_LEAK_ACTIONS = {"revoked": "revoked at once", "flagged": "left active: revoke it"}
 
 
 def sentence(message: str) -> str:
@@ -76,6 +78,9 @@ class EventView:
             return f"from “{data.get('from', '')}” to “{data.get('to', '')}”"
         if self.event.event is AuditEventType.ROLLED:
             return f"old key works until {data.get('graceEndsAt', '?')}"
+        if self.event.event is AuditEventType.LEAKED:
+            done = _LEAK_ACTIONS.get(str(data.get("action")), "nothing done")
+            return f"found at {data.get('url') or 'an unknown place'}; {done}"
         if "rolledFrom" in data:
             return "by rolling an older key"
         return ""
