@@ -144,3 +144,36 @@ def test_the_readmes_scanner_rules_find_keys_and_only_keys() -> None:
             "ak_x_" + "a" * 38,
         ):
             assert re.findall(pattern, other) == [], other
+
+
+async def test_the_readmes_secret_scanning_example_revokes_a_reported_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from ._github_keys import KeyDocumentServer, SigningKey, report
+
+    text = README.read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Scanning" in b)
+    monkeypatch.setenv("KEYGUARD_DATABASE_URL", f"sqlite:///{tmp_path}/keys.db")
+    github_key = SigningKey()
+    with KeyDocumentServer(github_key) as github:
+        code = block.replace(
+            "SecretScanningEndpoint(guard)",
+            f"SecretScanningEndpoint(guard, public_keys_url={github.url!r})",
+        )
+        namespace: dict[str, Any] = {}
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+        app, guard = namespace["app"], namespace["guard"]
+        async with guard:
+            created = await guard.manager.create(
+                account="acme", name="pushed", environment="live", access="secret"
+            )
+            body = report(created.value)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                answer = await http.post(
+                    "/github/secret-scanning", content=body, headers=github_key.headers(body)
+                )
+            assert answer.json()[0]["label"] == "true_positive", answer.text
+            assert (await guard.manager.get(created.record.id)).revoked_at is not None
