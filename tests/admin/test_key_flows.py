@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from keyguard import AuditQuery, KeyGuard, KeyQuery
+from keyguard.services import LeakReports
 
 from ._page import PageClient, field, key_ids
 from .conftest import one_secret_per_owner
@@ -156,3 +157,19 @@ async def test_the_page_form_carries_a_nonce_per_form(carol: PageClient) -> None
     first, second = await carol.get("/new"), await carol.get("/new")
     assert field(first.text, "nonce") != field(second.text, "nonce")
     assert field(first.text, "csrf") == field(second.text, "csrf")
+
+
+async def test_a_reported_leak_shows_where_it_was_found_as_text(
+    carol: PageClient, guard: KeyGuard
+) -> None:
+    key_id, value = await carol.create("Pushed")
+    where = "https://github.com/o/r/blob/1/a.py#<script>alert(1)</script>"
+    found = await LeakReports(guard.manager).report(
+        value, where=where, source="content", request_id=None
+    )
+    assert found == (key_id, "revoked")
+    page = await carol.get(f"/keys/{key_id}")
+    assert "Reported leaked" in page.text
+    assert "found at https://github.com/o/r/blob/1/a.py#&lt;script&gt;" in page.text
+    assert "revoked at once" in page.text
+    assert "<script>alert" not in page.text
