@@ -4,26 +4,23 @@ and id of the last item shown, so pages stay stable while keys come and go; neve
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from keyguard.core import (
+    NEVER_USED,
     AuditQuery,
     KeyQuery,
-    KeyRecord,
-    KeySort,
     KeyStatus,
-    ValidationError,
-    decode_cursor,
-    encode_cursor,
+    audit_cursor_position,
+    key_cursor_position,
 )
 
 from ._sql_shapes import AUDIT_COLUMNS, KEY_COLUMNS
 
-__all__ = ["audit_list_sql", "key_list_cursor", "key_list_sql"]
+__all__ = ["audit_list_sql", "key_list_sql"]
 
 EncodeTime = Callable[[datetime | None], Any]
-_NEVER_USED = datetime(1, 1, 1, tzinfo=UTC)  # sorts NULL last-used times before all others
 _SORT_EXPRESSIONS = {
     "createdAt": "created_at",
     "name": "name",
@@ -53,10 +50,10 @@ def key_list_sql(query: KeyQuery, now: datetime, t: EncodeTime) -> tuple[str, li
     where = _key_filters(query, now, p, t)
     sort_sql = _SORT_EXPRESSIONS[query.sort.field]
     if "{never}" in sort_sql:
-        sort_sql = sort_sql.format(never=p(t(_NEVER_USED)))
+        sort_sql = sort_sql.format(never=p(t(NEVER_USED)))
     if query.cursor is not None:
-        value, last_id = decode_cursor(query.cursor, query.sort.value)
-        v = p(_cursor_value(query.sort, value, t))
+        value, last_id = key_cursor_position(query.cursor, query.sort)
+        v = p(value if isinstance(value, str) else t(value))
         op = "<" if query.sort.descending else ">"
         where.append(f"({sort_sql} {op} {v} OR ({sort_sql} = {v} AND id {op} {p(last_id)}))")
     direction = "DESC" if query.sort.descending else "ASC"
@@ -83,8 +80,7 @@ def audit_list_sql(query: AuditQuery, t: EncodeTime) -> tuple[str, list[Any]]:
     if query.since is not None:
         where.append(f"occurred_at >= {p(t(query.since))}")
     if query.cursor is not None:
-        _, last_id = decode_cursor(query.cursor, "audit")
-        where.append(f"id < {p(last_id)}")
+        where.append(f"id < {p(audit_cursor_position(query.cursor))}")
     sql = (
         f"SELECT {AUDIT_COLUMNS} FROM keyguard_audit_log WHERE {' AND '.join(where) or 'TRUE'}"
         f" ORDER BY id DESC LIMIT {p(query.limit + 1)}"
@@ -113,23 +109,3 @@ def _key_filters(query: KeyQuery, now: datetime, p: _Params, t: EncodeTime) -> l
     if query.search:
         where.append(f"lower(name) LIKE {p(_like_pattern(query.search))} ESCAPE '\\'")
     return where
-
-
-def _cursor_value(sort: KeySort, value: Any, t: EncodeTime) -> Any:
-    if sort.field == "name":
-        if not isinstance(value, str):
-            raise ValidationError.single("cursor", "is not a cursor this list gave out")
-        return value
-    try:
-        return t(datetime.fromisoformat(value) if value else _NEVER_USED)
-    except (TypeError, ValueError):
-        raise ValidationError.single("cursor", "is not a cursor this list gave out") from None
-
-
-def key_list_cursor(sort: KeySort, last: KeyRecord) -> str:
-    if sort.field == "name":
-        value: str | None = last.name
-    else:
-        at = last.created_at if sort.field == "createdAt" else last.last_used_at
-        value = at.isoformat() if at else None
-    return encode_cursor(sort.value, value, last.id)

@@ -20,13 +20,14 @@ from keyguard.core import (
     KeyQuery,
     KeyRecord,
     Page,
-    encode_cursor,
+    audit_cursor,
     freeze_mapping,
+    key_cursor,
 )
 from keyguard.ports import REHASHED, KeyTransaction
 
 from ._sql_change_log import SqlChangeLog
-from ._sql_lists import audit_list_sql, key_list_cursor, key_list_sql
+from ._sql_lists import audit_list_sql, key_list_sql
 from ._sql_shapes import KEY_COLUMNS, Row, Runner
 from ._sql_transaction import SqlTransaction
 
@@ -115,7 +116,7 @@ class SqlKeyStore(SqlChangeLog):
             rows = await runner.fetch(sql, *args)
         items = [self.key_from_row(r) for r in rows[: query.limit]]
         more = len(rows) > query.limit
-        return Page(items, key_list_cursor(query.sort, items[-1]) if more else None)
+        return Page(items, key_cursor(query.sort, items[-1]) if more else None)
 
     async def list_audit(self, query: AuditQuery) -> Page[AuditEvent]:
         sql, args = audit_list_sql(query, self.encode_time)
@@ -123,7 +124,7 @@ class SqlKeyStore(SqlChangeLog):
             rows = await runner.fetch(sql, *args)
         items = [self._audit_from_row(r) for r in rows[: query.limit]]
         more = len(rows) > query.limit
-        return Page(items, encode_cursor("audit", None, items[-1].id) if more else None)
+        return Page(items, audit_cursor(items[-1].id) if more else None)
 
     def _audit_from_row(self, row: Row) -> AuditEvent:
         return AuditEvent(

@@ -15,6 +15,7 @@ from keyguard.core import (
     KeyRecord,
     KeySort,
     KeyStatus,
+    ValidationError,
     deleted_view,
     id_pattern,
     parse_duration,
@@ -50,7 +51,12 @@ def key_id(text: str) -> str:
 
 
 def _expiry(text: str | None) -> datetime | None:
-    return None if text is None else utcnow() + parse_duration(text, "--expires-in")
+    if text is None:
+        return None
+    lifetime = parse_duration(text, "--expires-in")
+    if not lifetime:  # the API would mint a key expired from the start: surely not meant
+        raise ValidationError.single("--expires-in", "must be longer than 0s")
+    return utcnow() + lifetime
 
 
 async def create(app: App, args: argparse.Namespace) -> None:

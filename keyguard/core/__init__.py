@@ -15,11 +15,16 @@ from ._credentials import (
     sane_request_id,
 )
 from ._cursors import (
+    AUDIT_CURSOR,
+    KEY_CURSOR,
     MAX_CURSOR_LENGTH,
+    NEVER_USED,
+    audit_cursor,
+    audit_cursor_position,
     checked_audit_cursor,
     checked_key_cursor,
-    decode_cursor,
-    encode_cursor,
+    key_cursor,
+    key_cursor_position,
 )
 from ._digest import DIGEST_CONTEXT, SHARED_CACHE_MAC_CONTEXT, KeyHasher, derive_key
 from ._errors import (
@@ -63,9 +68,11 @@ from ._records import (
 from ._redaction import KEY_IN_TEXT, KEY_IN_URL, KeyRedactingFilter, redact_keys
 from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
+    HIDDEN_CHARACTERS,
     MAX_METADATA_BYTES,
     MAX_METADATA_DEPTH,
     MAX_NAME_LENGTH,
+    has_hidden_characters,
     parse_access,
     parse_duration,
     validate_environment,
@@ -82,10 +89,13 @@ from ._views import (
 )
 
 __all__ = [
+    "AUDIT_CURSOR",
     "BASE62_ALPHABET",
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
     "DIGEST_CONTEXT",
+    "HIDDEN_CHARACTERS",
+    "KEY_CURSOR",
     "KEY_IN_TEXT",
     "KEY_IN_URL",
     "MAX_CREDENTIAL_LENGTH",
@@ -93,6 +103,7 @@ __all__ = [
     "MAX_METADATA_BYTES",
     "MAX_METADATA_DEPTH",
     "MAX_NAME_LENGTH",
+    "NEVER_USED",
     "RANDOM_LENGTH",
     "SHARED_CACHE_MAC_CONTEXT",
     "SUMMARY_FIELDS",
@@ -129,6 +140,8 @@ __all__ = [
     "StoreUnavailableError",
     "UnavailableError",
     "ValidationError",
+    "audit_cursor",
+    "audit_cursor_position",
     "audit_view",
     "candidate_key",
     "checked_audit_cursor",
@@ -136,16 +149,17 @@ __all__ = [
     "checksum",
     "compile_routes",
     "created_view",
-    "decode_cursor",
     "deleted_view",
     "derive_key",
     "detail_view",
-    "encode_cursor",
     "extract_key",
     "format_time",
     "freeze_mapping",
+    "has_hidden_characters",
     "id_pattern",
     "id_time_ms",
+    "key_cursor",
+    "key_cursor_position",
     "new_id",
     "now_text",
     "parse_access",

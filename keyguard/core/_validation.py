@@ -15,9 +15,11 @@ from ._errors import ValidationError
 from ._keyformat import Access
 
 __all__ = [
+    "HIDDEN_CHARACTERS",
     "MAX_METADATA_BYTES",
     "MAX_METADATA_DEPTH",
     "MAX_NAME_LENGTH",
+    "has_hidden_characters",
     "nested_deeper_than",
     "parse_access",
     "parse_duration",
@@ -27,6 +29,16 @@ __all__ = [
 ]
 
 MAX_NAME_LENGTH = 100
+# What text people type (names, searches) may not hold, as the body of a regex character
+# class that Python, ECMAScript and Rust read alike, so the API's schema states the very rule:
+# controls (C0, DEL, C1), and the invisible characters that hide or reorder text (soft hyphen,
+# zero-width and bidi controls, line and paragraph separators, the BOM). Lone surrogates too,
+# which no regex in a schema can name: they have no UTF-8 form, so no store could keep them.
+HIDDEN_CHARACTERS = (
+    r"\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    r"\ufeff\ufff9-\ufffb"
+)
+_HIDDEN = re.compile(f"[{HIDDEN_CHARACTERS}\\ud800-\\udfff]")
 MAX_METADATA_BYTES = 4096
 MAX_METADATA_DEPTH = 32  # objects and lists inside one another, metadata itself included
 _DURATION = re.compile(r"(\d{1,9})([smhdw])")
@@ -37,14 +49,20 @@ _ACCESS_BY_NAME = {a.value: a for a in Access}
 def validate_name(name: object, field: str = "name") -> str:
     if not isinstance(name, str):
         raise ValidationError.single(field, "must be a string")
+    # Before trimming: a tab or a line break at either end is refused, not trimmed away,
+    # as the API's schema says (its pattern cannot trim).
+    if has_hidden_characters(name):
+        raise ValidationError.single(field, "must not contain control or invisible characters")
     trimmed = name.strip()
     if not 1 <= len(trimmed) <= MAX_NAME_LENGTH:
         raise ValidationError.single(
             field, f"must be 1 to {MAX_NAME_LENGTH} characters, not counting surrounding spaces"
         )
-    if any(not ch.isprintable() for ch in trimmed):
-        raise ValidationError.single(field, "must not contain control characters")
     return trimmed
+
+
+def has_hidden_characters(text: str) -> bool:
+    return _HIDDEN.search(text) is not None
 
 
 def validate_environment(environment: object, allowed: tuple[str, ...]) -> str:

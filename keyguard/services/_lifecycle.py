@@ -49,7 +49,7 @@ from ._key_changes import (
     audit_event,
     check_limit,
     check_one_secret_rule,
-    future_or_none,
+    checked_expiry,
     log_change,
     notify,
 )
@@ -108,7 +108,7 @@ class KeyManager:
             prefix="",
             last4="",
             created_at=now,
-            expires_at=future_or_none(expires_at, now),
+            expires_at=checked_expiry(expires_at),
             metadata=freeze_mapping(validate_metadata(metadata)),
         )
         async with self.store.transaction(record.account) as tx:

@@ -11,7 +11,6 @@ import pytest
 from starlette.requests import Request
 
 from keyguard import KeyGuard, Settings
-from keyguard.core import encode_cursor
 from keyguard.demo import create_app
 from keyguard.web.admin import AdminIdentity, AdminPage
 
@@ -95,8 +94,8 @@ async def test_filters_and_search_keep_across_pages(lister: PageClient) -> None:
         {"sort": "id"},
         {"q": "x" * 101},
         {"cursor": "not-a-cursor"},
-        {"cursor": encode_cursor("-createdAt", "2026-01-01T00:00:00Z", "key_x")},
-        {"sort": "name", "cursor": encode_cursor("name", "a\x00", "key_" + "0" * 26)},
+        {"cursor": "61.key_x"},
+        {"sort": "name", "cursor": "6.key_" + "0" * 26},
         {"q": "nul\x00"},
     ],
 )

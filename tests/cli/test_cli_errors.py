@@ -42,11 +42,11 @@ def test_an_id_that_is_not_an_id_is_not_repeated(cli: Cli, account: str) -> None
         (["--name", ""], "name: must be 1 to 100 characters"),
         (["--name", "   "], "name: must be 1 to 100 characters"),
         (["--name", "n" * 101], "name: must be 1 to 100 characters"),
-        (["--name", "tab\there"], "name: must not contain control characters"),
+        (["--name", "tab\there"], "name: must not contain control or invisible characters"),
         (["--name", "x", "--account", ""], "account: must be 1 to 100 characters"),
         (["--name", "x", "--env", "prod"], "environment: must be one of: test, live"),
         (["--name", "x", "--expires-in", "3y"], "--expires-in: must be a number and a unit"),
-        (["--name", "x", "--expires-in", "0s"], "expiresAt: must be in the future"),
+        (["--name", "x", "--expires-in", "0s"], "--expires-in: must be longer than 0s"),
     ],
 )
 def test_bad_create_input(cli: Cli, account: str, options: list[str], message: str) -> None:

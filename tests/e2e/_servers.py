@@ -107,9 +107,15 @@ class RedisServer:
 
 
 class UvicornServer:
-    """`python -m uvicorn tests.e2e.app:app` with the given KEYGUARD_* settings."""
+    """`python -m uvicorn tests.e2e.app:app` (or another `app`) with the given settings."""
 
-    def __init__(self, name: str, settings: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: Mapping[str, str],
+        log_dir: Path,
+        app: str = "tests.e2e.app:app",
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -120,7 +126,7 @@ class UvicornServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "tests.e2e.app:app",
+                app,
                 "--host",
                 HOST,
                 "--port",

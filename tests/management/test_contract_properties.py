@@ -1,50 +1,38 @@
 """The API against its own OpenAPI document: schemathesis generates valid and invalid requests
-for every operation; no answer may be a 5xx, an undocumented status, or break its schema.
+for every operation and runs every check it has. What the schema allows the server must accept
+(no 400 for a request the document calls valid), what the server refuses the schema must
+forbid, and no answer may be a 5xx, an undocumented status, or break its schema.
 
-Bounded and repeatable: a fixed number of examples per operation, derandomized, no example
-database. The guard and every request run in one event loop on a portal thread (asyncpg
-pools are bound to the loop that made them); hypothesis drives it from the test's thread.
+The API runs in uvicorn, a separate process on 127.0.0.1, on each store: some checks send
+requests of their own (without the key, with an unsupported method), and they need a real
+server to send them to. Bounded and repeatable: a fixed number of examples per operation,
+derandomized, no example database.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import secrets
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import CHECKS as ALL_CHECKS
+from schemathesis.checks import load_all_checks
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
-from starlette.applications import Starlette
 
 from keyguard import KeyGuard, Settings
-from keyguard.web import APIKeyMiddleware, management_openapi, management_routes
+from keyguard.web import management_openapi
 
 from ..conftest import TEST_PEPPER
+from ..e2e._servers import UvicornServer
 
 EXAMPLES = 30
-BASE_URL = "http://testserver"
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+load_all_checks()  # the OpenAPI checks register themselves on import
+CHECKS = ALL_CHECKS.get_all()  # every one, positive_data_acceptance and ignored_auth too
 SCHEMA = schemathesis.openapi.from_dict(management_openapi())
 SCHEMA.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
@@ -53,36 +41,44 @@ SCHEMA.config.generation.update(
     database="none",
 )
 
+Served = tuple[str, str]  # the server's URL, a secret live key of a fresh account
 
-Served = tuple[BlockingPortal, httpx.AsyncClient, str]
+
+def test_every_check_schemathesis_has_runs() -> None:
+    names = {check.__name__ for check in CHECKS}
+    assert {"positive_data_acceptance", "negative_data_rejection", "ignored_auth"} <= names
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
+    logs = tmp_path_factory.mktemp("contract")
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('contract') / 'keys.db'}"
+        url = f"sqlite:///{logs / 'keys.db'}"
     else:
         url = request.getfixturevalue("pg_database_url")
-    guard = KeyGuard(Settings(database_url=url, pepper=TEST_PEPPER))
-    app = APIKeyMiddleware(Starlette(routes=management_routes(guard)), guard=guard)
-    create = functools.partial(
-        guard.manager.create,
-        account=f"contract-{secrets.token_hex(6)}",
-        name="schemathesis",
-        environment="live",
-        access="secret",
+    key = asyncio.run(_mint(Settings(database_url=url, pepper=TEST_PEPPER)))
+    env = {"KEYGUARD_DATABASE_URL": url, "KEYGUARD_PEPPER": TEST_PEPPER}
+    server = UvicornServer(
+        f"contract-{request.param}", env, logs, app="tests.management.contract_app:app"
     )
-    transport = httpx.ASGITransport(app=app)
-    with start_blocking_portal() as portal:
-        portal.call(guard.start)
-        client = httpx.AsyncClient(transport=transport, base_url=BASE_URL)
-        try:
-            yield portal, client, portal.call(create).value
-        finally:
-            portal.call(client.aclose)
-            portal.call(guard.stop)
+    try:
+        server.wait_ready()
+        yield server.url, key
+    finally:
+        server.stop()
+
+
+async def _mint(settings: Settings) -> str:
+    async with KeyGuard(settings) as guard:
+        created = await guard.manager.create(
+            account=f"contract-{secrets.token_hex(6)}",
+            name="schemathesis",
+            environment="live",
+            access="secret",
+        )
+    return created.value
 
 
 @SCHEMA.parametrize()
@@ -94,10 +90,10 @@ def served(
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_keeps_its_own_contract(case: Any, served: Served) -> None:
-    portal, client, key = served
-    sent = case.as_transport_kwargs(base_url=BASE_URL, headers=_auth(case, key))
-    response = portal.call(functools.partial(client.request, **_for_httpx(sent)))
-    case.validate_response(response, checks=CHECKS, headers=sent["headers"])
+    base_url, key = served
+    headers = _auth(case, key)
+    response = case.call(base_url=base_url, headers=headers, timeout=10)
+    case.validate_response(response, checks=CHECKS, headers=headers)
 
 
 def _auth(case: Any, key: str) -> dict[str, str] | None:
@@ -107,23 +103,3 @@ def _auth(case: Any, key: str) -> dict[str, str] | None:
     if headers is not None and headers.mode is GenerationMode.NEGATIVE:
         return None
     return {"Authorization": f"Bearer {key}"}
-
-
-def _for_httpx(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`requests`-style arguments, as schemathesis makes them, for httpx (the TestClient)."""
-    out: dict[str, Any] = {k: kwargs[k] for k in ("method", "url", "headers", "params")}
-    if "json" in kwargs:
-        out["json"] = kwargs["json"]
-    elif isinstance(kwargs.get("data"), bytes | str):
-        out["content"] = kwargs["data"]
-    elif kwargs.get("data") is not None:
-        out["data"] = kwargs["data"]
-    return out
-
-
-async def test_the_document_is_the_one_served(tmp_path: Any) -> None:
-    guard = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/k.db", pepper=TEST_PEPPER))
-    transport = httpx.ASGITransport(app=Starlette(routes=management_routes(guard)))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        served = (await client.get("/v1/account/openapi.json")).json()
-    assert served == management_openapi()

@@ -9,7 +9,15 @@ from urllib.parse import urlencode
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from keyguard.core import Access, KeyQuery, KeySort, KeyStatus, checked_key_cursor, utcnow
+from keyguard.core import (
+    Access,
+    KeyQuery,
+    KeySort,
+    KeyStatus,
+    checked_key_cursor,
+    has_hidden_characters,
+    utcnow,
+)
 
 from .display import KeyView
 from .reach import environments
@@ -66,7 +74,7 @@ def _query(visit: Visit, chosen: dict[str, str], cursor: str | None) -> KeyQuery
     _check(chosen["type"] in ("", *_TYPES), "Choose a type from the list.")
     _check(chosen["sort"] in ("", *SORTS), "Choose an order from the list.")
     _check(len(chosen["q"]) <= MAX_SEARCH, f"Search for at most {MAX_SEARCH} characters.")
-    _check(chosen["q"].isprintable(), "Search for printable characters only.")
+    _check(not has_hidden_characters(chosen["q"]), "Search for visible characters only.")
     identity = visit.identity
     sort = KeySort(chosen["sort"]) if chosen["sort"] else KeySort.CREATED_DESC
     return KeyQuery(

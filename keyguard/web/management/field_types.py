@@ -1,6 +1,6 @@
 """The types of the management API's fields: each is what pydantic checks, the JSON Schema the
-document shows for it, and, where a schema cannot say it (a time in the future, printable
-characters, a size in bytes), the keyguard validator that decides.
+document shows for it, and, where a schema cannot say it (lone surrogates, a size in bytes),
+the keyguard validator that decides.
 
 Imported only with `models`, once management routes or their document are built.
 """
@@ -12,10 +12,14 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, Wit
 from pydantic_core import PydanticCustomError
 
 from keyguard.core import (
+    AUDIT_CURSOR,
+    HIDDEN_CHARACTERS,
+    KEY_CURSOR,
     MAX_METADATA_BYTES,
+    MAX_METADATA_DEPTH,
     MAX_NAME_LENGTH,
     ValidationError,
-    utcnow,
+    has_hidden_characters,
     validate_metadata,
     validate_name,
 )
@@ -26,12 +30,14 @@ from .fields import KEY_ID, MAX_CURSOR_LENGTH, rfc3339
 __all__ = [
     "DEFAULT_GRACE_HOURS",
     "MAX_CURSOR_LENGTH",
+    "METADATA_VALUE_SCHEMA",
     "AccessName",
     "AnyTime",
-    "Cursor",
+    "AuditCursor",
+    "ExpiryTime",
     "Flag",
-    "FutureTime",
     "GraceSeconds",
+    "KeyCursor",
     "KeyId",
     "Limit",
     "Metadata",
@@ -42,6 +48,9 @@ __all__ = [
 DEFAULT_GRACE_HOURS = int(DEFAULT_GRACE.total_seconds() // 3600)
 _GRACE_SECONDS = int(MAX_GRACE.total_seconds())
 _TIME_SCHEMA = {"type": "string", "format": "date-time"}
+# As `has_hidden_characters` decides; a name also holds something other than spaces.
+_VISIBLE_TEXT = f"^[^{HIDDEN_CHARACTERS}]*$"
+_VISIBLE_NAME = f"^[^{HIDDEN_CHARACTERS}]*[^{HIDDEN_CHARACTERS}\\s][^{HIDDEN_CHARACTERS}]*$"
 
 
 def _ours(check: Any) -> Any:
@@ -61,13 +70,6 @@ def _name(value: Any) -> str:
     if isinstance(value, str) and len(value) > MAX_NAME_LENGTH:
         raise ValidationError.single("name", f"must be at most {MAX_NAME_LENGTH} characters")
     return validate_name(value)
-
-
-def _future(value: Any) -> datetime:
-    at = rfc3339(value, "expiresAt")
-    if at <= utcnow():
-        raise ValidationError.single("expiresAt", "must be in the future")
-    return at
 
 
 def _metadata(value: Any) -> dict[str, Any]:
@@ -95,8 +97,8 @@ def _limit(value: Any) -> Any:
 
 
 def _search(value: str) -> str:
-    if not value.isprintable():
-        raise PydanticCustomError("keyguard", "must be printable characters")
+    if has_hidden_characters(value):
+        raise PydanticCustomError("keyguard", "must not contain control or invisible characters")
     return value
 
 
@@ -114,26 +116,57 @@ Name = Annotated[
             "type": "string",
             "minLength": 1,
             "maxLength": MAX_NAME_LENGTH,
-            "pattern": r"\S",
-            "description": "Surrounding spaces are trimmed; control characters are refused.",
+            "pattern": _VISIBLE_TEXT.replace(
+                "*$", f"*[^{HIDDEN_CHARACTERS}\\s]{_VISIBLE_TEXT[1:]}"
+            ),
+            "description": (
+                "Surrounding spaces are trimmed. Control and invisible characters are refused,"
+                " and so are lone surrogates (\\ud800-\\udfff), which have no UTF-8 form."
+            ),
         }
     ),
 ]
-FutureTime = Annotated[
+ExpiryTime = Annotated[
     datetime,
-    PlainValidator(_ours(_future)),
-    WithJsonSchema({**_TIME_SCHEMA, "description": "In the future, with an offset."}),
+    PlainValidator(_ours(lambda v: rfc3339(v, "expiresAt"))),
+    WithJsonSchema(
+        {
+            **_TIME_SCHEMA,
+            "description": "With an offset. A time already past makes a key that is expired.",
+        }
+    ),
 ]
 AnyTime = Annotated[
     datetime,
     PlainValidator(_ours(lambda v: rfc3339(v, "since"))),
     WithJsonSchema(_TIME_SCHEMA),
 ]
+_METADATA_VALUE_REF = {"$ref": "#/components/schemas/MetadataValue"}
+_NO_NUL = {"pattern": "^[^\\x00]*$"}  # PostgreSQL's jsonb cannot hold one
+_METADATA_OBJECT = {
+    "type": "object",
+    "additionalProperties": _METADATA_VALUE_REF,
+    "propertyNames": _NO_NUL,
+}
+METADATA_VALUE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", **_NO_NUL},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": _METADATA_VALUE_REF},
+        _METADATA_OBJECT,
+    ],
+}
 Metadata = Annotated[
     dict[str, Any],
     PlainValidator(_ours(_metadata)),
     WithJsonSchema(
-        {"type": "object", "description": f"At most {MAX_METADATA_BYTES // 1024} KiB of JSON."}
+        {
+            **_METADATA_OBJECT,
+            "description": (
+                f"Plain JSON: at most {MAX_METADATA_BYTES} bytes, nested at most"
+                f" {MAX_METADATA_DEPTH} levels deep, no NUL and no lone surrogate in any string."
+            ),
+        }
     ),
 ]
 GraceSeconds = Annotated[
@@ -145,10 +178,15 @@ AccessName = Literal["secret", "publishable"]  # a test holds it to `Access`
 # The bounds before the validator: the other way round pydantic writes them into the schema
 # as `ge`/`le`, which no JSON Schema reader knows.
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_limit)]
-Search = Annotated[str, Field(max_length=MAX_NAME_LENGTH), AfterValidator(_search)]
-Cursor = Annotated[
+Search = Annotated[
     str,
-    Field(max_length=MAX_CURSOR_LENGTH, pattern=f"^[A-Za-z0-9_-]{{0,{MAX_CURSOR_LENGTH}}}$"),
+    Field(max_length=MAX_NAME_LENGTH),
+    AfterValidator(_search),
+    WithJsonSchema({"type": "string", "maxLength": MAX_NAME_LENGTH, "pattern": _VISIBLE_TEXT}),
 ]
+KeyCursor = Annotated[
+    str, Field(max_length=MAX_CURSOR_LENGTH, pattern=f"^(?:{KEY_CURSOR.pattern})?$")
+]
+AuditCursor = Annotated[str, Field(pattern=f"^(?:{AUDIT_CURSOR.pattern})?$")]
 KeyId = Annotated[str, Field(pattern=f"^{KEY_ID.pattern}$")]
 Flag = Annotated[bool, PlainValidator(_true_or_false), WithJsonSchema({"type": "boolean"})]

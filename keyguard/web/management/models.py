@@ -6,8 +6,8 @@ pydantic v2 does the work (see the README: chosen over msgspec because it report
 field at once, by a stable error type we word ourselves). It is imported only when management
 routes or their document are built: an app that only authenticates never loads it.
 
-What a JSON Schema cannot say (a time in the future, a name's printable characters, metadata's
-size) is checked by keyguard's own validators, attached to the same types.
+What a JSON Schema cannot say (lone surrogates, metadata's size in bytes) is checked by
+keyguard's own validators, attached to the same types, and said in the field's description.
 """
 
 import functools
@@ -24,10 +24,11 @@ from .field_types import (
     DEFAULT_GRACE_HOURS,
     AccessName,
     AnyTime,
-    Cursor,
+    AuditCursor,
+    ExpiryTime,
     Flag,
-    FutureTime,
     GraceSeconds,
+    KeyCursor,
     KeyId,
     Limit,
     Metadata,
@@ -47,7 +48,10 @@ __all__ = [
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_LIMIT = 20
-_CURSOR_NOTE = "Opaque: `meta.nextCursor` of the page before."
+_CURSOR_NOTE = (
+    "`meta.nextCursor` of the page before. Opaque to clients; any string of this pattern is"
+    " a place to start after, so a made-up one is not an error."
+)
 
 
 class _Closed(BaseModel):
@@ -68,7 +72,7 @@ class CreateAPIKey(_Closed):
     name: Name
     environment: str
     access: AccessName
-    expires_at: FutureTime | None = Field(None, alias="expiresAt")
+    expires_at: ExpiryTime | None = Field(None, alias="expiresAt")
     metadata: Metadata | None = None
 
 
@@ -81,7 +85,7 @@ class KeyListQuery(_Query):
     q: Search | None = Field(None, description="Name contains, case-insensitive.")
     sort: KeySort = Field(KeySort.CREATED_DESC, description="The order of the list.")
     limit: Limit = Field(DEFAULT_LIMIT, description="Keys per page.")
-    cursor: Cursor | None = Field(None, description=_CURSOR_NOTE)
+    cursor: KeyCursor | None = Field(None, description=_CURSOR_NOTE)
 
 
 class RenameAPIKey(_Closed):
@@ -101,7 +105,7 @@ class AuditLogQuery(_Query):
     key_id: KeyId | None = Field(None, alias="keyId", description="Only events of this key.")
     since: AnyTime | None = Field(None, description="Only events at or after this time.")
     limit: Limit = Field(DEFAULT_LIMIT, description="Events per page.")
-    cursor: Cursor | None = Field(None, description=_CURSOR_NOTE)
+    cursor: AuditCursor | None = Field(None, description=_CURSOR_NOTE)
 
 
 class DeleteQuery(_Query):

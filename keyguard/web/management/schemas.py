@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from .answers import ErrorEnvelope, answer_models
 from .body import MAX_BODY_BYTES
+from .field_types import METADATA_VALUE_SCHEMA
 from .models import request_models
 
 __all__ = ["REF", "component_schemas", "query_parameters"]
@@ -34,6 +35,7 @@ def component_schemas(environments: tuple[str, ...]) -> dict[str, Schema]:
     schemas: dict[str, Schema] = _untitled(top["$defs"])
     for body in bodies:
         schemas[body.__name__]["description"] = _BODY_NOTE
+    schemas["MetadataValue"] = METADATA_VALUE_SCHEMA  # what metadata may hold, at any depth
     return schemas
 
 
