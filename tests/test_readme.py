@@ -15,9 +15,14 @@ from keyguard import Access, KeyFormat
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
+def python_block(marker: str) -> str:
+    """The README's Python example that holds `marker`."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    return next(b for b in blocks if marker in b)
+
+
 def _scanner() -> Any:
-    text = README.read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def looks_like" in b)
+    block = python_block("def looks_like")
     namespace: dict[str, Any] = {}
     exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     return namespace["looks_like_a_keyguard_key"]
@@ -71,8 +76,7 @@ async def test_the_readmes_admin_page_example_serves_the_page(
 
     import httpx
 
-    text = README.read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "AdminPage(" in b)
+    block = python_block("AdminPage(")
     monkeypatch.setenv("KEYGUARD_DATABASE_URL", f"sqlite:///{tmp_path}/keys.db")
     namespace: dict[str, Any] = {}
     exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
@@ -101,8 +105,7 @@ def test_the_readmes_uvicorn_log_config_redacts_keys() -> None:
 
     from keyguard import Access
 
-    text = README.read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Redacting" in b)
+    block = python_block("Redacting")
     namespace: dict[str, Any] = {}
     code = block.replace('uvicorn.run("app:app", log_config=log_config)', "")
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
@@ -153,8 +156,7 @@ async def test_the_readmes_secret_scanning_example_revokes_a_reported_key(
 
     from ._github_keys import KeyDocumentServer, SigningKey, report
 
-    text = README.read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Scanning" in b)
+    block = python_block("Scanning")
     monkeypatch.setenv("KEYGUARD_DATABASE_URL", f"sqlite:///{tmp_path}/keys.db")
     github_key = SigningKey()
     with KeyDocumentServer(github_key) as github:

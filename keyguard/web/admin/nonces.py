@@ -4,7 +4,8 @@ browser sends them (a reload, the back button, a double click)."""
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
+
+from .._once import OnceOnly
 
 __all__ = ["NonceBook"]
 
@@ -14,8 +15,7 @@ class NonceBook:
     that old has long since been answered."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self._spent: OrderedDict[str, None] = OrderedDict()
-        self._size = size
+        self._spent = OnceOnly(max_entries=size)
 
     @staticmethod
     def new() -> str:
@@ -23,13 +23,8 @@ class NonceBook:
 
     def spend(self, nonce: str) -> bool:
         """True the first time `nonce` is spent; False after (and for no nonce at all)."""
-        if not nonce or len(nonce) > 64 or nonce in self._spent:
-            return False
-        self._spent[nonce] = None
-        if len(self._spent) > self._size:
-            self._spent.popitem(last=False)
-        return True
+        return bool(nonce) and len(nonce) <= 64 and self._spent.first_use(nonce)
 
     def give_back(self, nonce: str) -> None:
         """The create failed for a reason a retry may fix (the store was down): allow one."""
-        self._spent.pop(nonce, None)
+        self._spent.give_back(nonce)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable
+
+from .._once import OnceOnly
 
 __all__ = ["ReplayMemory"]
 
@@ -25,29 +26,12 @@ class ReplayMemory:
         max_entries: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.window = window
-        self.max_entries = max_entries
-        self._clock = clock
-        self._seen: OrderedDict[bytes, float] = OrderedDict()  # oldest first
+        self._seen = OnceOnly(max_entries=max_entries, window=window, clock=clock)
 
     def claim(self, body: bytes) -> bytes | None:
         """The body's claim, or None when it was claimed within the window."""
-        now = self._clock()
-        self._expire(now)
         digest = hashlib.sha256(body).digest()
-        if digest in self._seen:
-            return None
-        self._seen[digest] = now
-        if len(self._seen) > self.max_entries:
-            self._seen.popitem(last=False)
-        return digest
+        return digest if self._seen.first_use(digest) else None
 
     def release(self, claim: bytes) -> None:
-        self._seen.pop(claim, None)
-
-    def _expire(self, now: float) -> None:
-        while self._seen:
-            digest, at = next(iter(self._seen.items()))
-            if now - at < self.window:
-                return
-            del self._seen[digest]
+        self._seen.give_back(claim)
