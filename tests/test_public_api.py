@@ -12,6 +12,7 @@ import keyguard
 import keyguard.fastapi
 import keyguard.web
 import keyguard.web.admin
+import keyguard.web.secret_scanning
 
 PUBLIC = {
     keyguard: {
@@ -78,6 +79,14 @@ PUBLIC = {
         "success_response",
     },
     keyguard.web.admin: {"AdminIdentity", "AdminPage", "Identify", "TokenSignIn"},
+    keyguard.web.secret_scanning: {
+        "DEFAULT_MAX_BODY_SIZE",
+        "DEFAULT_PUBLIC_KEYS_URL",
+        "GitHubPublicKeys",
+        "LeakAction",
+        "SecretScanningEndpoint",
+        "SignatureCheck",
+    },
     keyguard.fastapi: {
         "APIKeyAuth",
         "APIKeyBearer",
