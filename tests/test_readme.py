@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def python_block(marker: str) -> str:
     """The README's Python example that holds `marker`."""
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     return next(b for b in blocks if marker in b)
 
 
