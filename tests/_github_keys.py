@@ -68,6 +68,7 @@ class KeyDocumentServer:
         self.body = document(*keys)
         self.status = 200
         self.requests = 0
+        self.not_modified = 0
         self.authorizations: list[str | None] = []
         owner = self
 
@@ -75,8 +76,15 @@ class KeyDocumentServer:
             def do_GET(self) -> None:
                 owner.requests += 1
                 owner.authorizations.append(self.headers.get("authorization"))
+                etag = '"' + hashlib.sha256(owner.body).hexdigest() + '"'
+                if owner.status == 200 and self.headers.get("if-none-match") == etag:
+                    owner.not_modified += 1
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 found = self.path == DOCUMENT_PATH
                 self.send_response(owner.status if found else 404)
+                self.send_header("etag", etag)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(owner.body)))
                 self.end_headers()

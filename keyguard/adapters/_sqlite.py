@@ -30,7 +30,10 @@ __all__ = ["SQLiteKeyStore"]
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\$(\d+)")
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+_AFTER_YEAR = "-%m-%dT%H:%M:%S.%fZ"
+_TIME_FORMAT = (
+    "%Y" + _AFTER_YEAR
+)  # fixed width (years written with 4 digits): text order is time order
 _BATCH_ROWS = 500  # two parameters a row, far below SQLite's limit on parameters
 
 
@@ -159,7 +162,12 @@ class SQLiteKeyStore(SqlKeyStore):
         del wake
 
     def encode_time(self, at: datetime | None) -> str | None:
-        return None if at is None else at.astimezone(UTC).strftime(_TIME_FORMAT)
+        if at is None:
+            return None
+        # Four digits of year whatever the year: strftime("%Y") writes 999, not 0999, and
+        # then text order (what SQLite compares) would no longer be time order.
+        at = at.astimezone(UTC)
+        return f"{at.year:04d}{at.strftime(_AFTER_YEAR)}"
 
     def decode_time(self, value: Any) -> datetime | None:
         return None if value is None else datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)

@@ -15,13 +15,18 @@ from typing import Any
 __all__ = ["KEY_IN_TEXT", "KEY_IN_URL", "KeyRedactingFilter", "redact_keys"]
 
 _SHAPE = r"(?<![0-9A-Za-z])([sp]k_[a-z]+_)[0-9A-Za-z]{34}([0-9A-Za-z]{4})(?![0-9A-Za-z])"
-KEY_IN_TEXT = re.compile(_SHAPE)
-KEY_IN_URL = re.compile(_SHAPE.encode())  # for a raw query string or path
+KEY_IN_URL = re.compile(_SHAPE.encode())  # for a raw query string: refused when it matches
+# For what is only redacted, looser: a key run into more letters or digits (a truncated or
+# glued URL) and a percent-encoded one (`sk%5Flive%5F...`, as a raw path logs it) are cut too.
+_SEPARATOR = "(?:_|%5[Ff])"
+KEY_IN_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z])([sp]k{_SEPARATOR}[a-z]+{_SEPARATOR})[0-9A-Za-z]{{34,}}([0-9A-Za-z]{{4}})"
+)
 
 
 def redact_keys(text: str) -> str:
     """`text` with every key-shaped run shown as `sk_live_…AbCd`."""
-    if "k_" not in text:  # nearly every log line: no regex run
+    if "k_" not in text and "%5" not in text:  # nearly every log line: no regex run
         return text
     return KEY_IN_TEXT.sub(r"\1…\2", text)
 

@@ -74,12 +74,15 @@ def audit_event(
     )
 
 
-def checked_expiry(expires_at: datetime | None) -> datetime | None:
-    """A key's end. One in the past is allowed, as the API's schema says (no schema can say
-    "after now"): the key is expired from the start, and its answer says so."""
-    if expires_at is not None and expires_at.tzinfo is None:
+def checked_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
+    """A key's end. One already past is allowed, as the API's schema says (no schema can say
+    "after now"): the key expires as it is created, its end its creation time, so no year a
+    client made up (0001, 0999) reaches a store."""
+    if expires_at is None:
+        return None
+    if expires_at.tzinfo is None:
         raise ValidationError.single("expiresAt", "must include a time zone")
-    return expires_at
+    return max(expires_at, now)
 
 
 def check_limit(limit: int) -> None:

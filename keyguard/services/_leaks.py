@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -31,6 +32,7 @@ __all__ = ["LEAK_ACTOR", "LeakAction", "LeakFinding", "LeakReports"]
 logger = logging.getLogger(__name__)
 LEAK_ACTOR = "secret-scanning"
 MAX_WHERE_LENGTH = 2048
+_UNSTORABLE = re.compile("[\0\ud800-\udfff]")
 
 
 class LeakAction(enum.StrEnum):
@@ -123,8 +125,9 @@ class LeakReports:
 
 
 def _clean(text: str | None) -> str | None:
-    """Where a key was found, as the reporter said it, bounded, and with any key in it cut
-    to prefix…last4: a URL may quote the very key it points at."""
+    """Where a key was found, as the reporter said it: any key in it cut to prefix…last4 (a
+    URL may quote the very key it points at), then bounded, and with what no store can hold
+    (NUL, lone surrogates) replaced, so that the report's revocation cannot fail on it."""
     if text is None:
         return None
-    return redact_keys(text[:MAX_WHERE_LENGTH])
+    return _UNSTORABLE.sub("\ufffd", redact_keys(text)[:MAX_WHERE_LENGTH])

@@ -108,7 +108,7 @@ class KeyManager:
             prefix="",
             last4="",
             created_at=now,
-            expires_at=checked_expiry(expires_at),
+            expires_at=checked_expiry(expires_at, now),
             metadata=freeze_mapping(validate_metadata(metadata)),
         )
         async with self.store.transaction(record.account) as tx:

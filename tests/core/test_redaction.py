@@ -29,6 +29,14 @@ def test_every_key_in_text_is_shown_as_prefix_and_last4(
     assert KEY_IN_URL.search(f"/v1/x?{before}{key}".encode("utf-8", "replace"))
 
 
+def test_a_key_run_into_more_characters_or_percent_encoded_is_cut_too() -> None:
+    key = FORMAT.generate(Access.SECRET, "live")
+    for text in (f"?k={key}ppp", f"/v1/{key}0000", f"/v1/{key.replace('_', '%5F')}"):
+        shown = redact_keys(text)
+        assert key[8:-4] not in shown, text
+        assert "…" in shown
+
+
 def test_other_text_is_left_alone() -> None:
     for text in ("GET /v1/me 200", "sk_test_short", "task_list_" + "a" * 40, "desk_top_x"):
         assert redact_keys(text) == text

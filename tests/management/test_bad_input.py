@@ -79,11 +79,18 @@ async def test_malformed_json_is_400(
     assert await state(guard, admin.record.account) == before
 
 
-async def test_an_expiry_already_past_makes_a_key_that_is_expired(admin: Caller) -> None:
-    made = envelope(await admin.post(KEYS, json={**NEW, "expiresAt": "2020-01-01T00:00:00Z"}), 201)
+@pytest.mark.parametrize(
+    "when", ["2020-01-01T00:00:00Z", "0999-06-01T00:00:00Z", "0001-01-01T00:00:00+00:00"]
+)
+async def test_an_expiry_already_past_makes_a_key_that_is_expired(admin: Caller, when: str) -> None:
+    made = envelope(await admin.post(KEYS, json={**NEW, "expiresAt": when}), 201)
     assert made["status"] == "expired"
+    assert made["expiresAt"] == made["createdAt"]  # no made-up year reaches the store
     refused = await admin.get(KEYS, headers={"authorization": f"Bearer {made['value']}"})
     assert refused.status_code == 401
+    for query, listed in (("", True), ("?status=expired", True), ("?status=active", False)):
+        page = envelope(await admin.get(KEYS + query), 200)
+        assert (made["id"] in {k["id"] for k in page}) is listed, query
 
 
 async def test_rename_and_roll_check_their_bodies(guard: KeyGuard, admin: Caller) -> None:

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -41,6 +42,8 @@ SCHEMA.config.generation.update(
     database="none",
 )
 
+PATH = "/v1/account/api-keys"
+NEW_KEY = {"name": "real", "environment": "test", "access": "publishable"}
 Served = tuple[str, str]  # the server's URL, a secret live key of a fresh account
 
 
@@ -92,8 +95,30 @@ async def _mint(settings: Settings) -> str:
 def test_the_api_keeps_its_own_contract(case: Any, served: Served) -> None:
     base_url, key = served
     headers = _auth(case, key)
-    response = case.call(base_url=base_url, headers=headers, timeout=10)
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    with httpx.Client(base_url=base_url, headers=headers, timeout=10) as http:
+        if headers is not None and _real_id_wanted(case):
+            # A key of its own to rename, roll, revoke, delete: not only 404s for made-up ids.
+            case.path_parameters["id"] = http.post(PATH, json=NEW_KEY).json()["data"]["id"]
+        response = case.call(base_url=base_url, headers=headers, timeout=10)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+        if headers is not None and case.method != "GET" and response.status_code < 300:
+            _everything_stored_reads_back(http)
+
+
+def _real_id_wanted(case: Any) -> bool:
+    path = case.meta.components.get(ParameterLocation.PATH) if case.meta else None
+    return path is not None and path.mode is GenerationMode.POSITIVE
+
+
+def _everything_stored_reads_back(http: httpx.Client) -> None:
+    """What a request stored (a made-up expiry, a name of any script) must never break a
+    later read: every list and order, and the audit log, still answer 200."""
+    for query in ("", "?status=expired", "?status=active", "?sort=name", "?sort=-lastUsedAt"):
+        answer = http.get(f"{PATH}{query}&limit=100" if query else f"{PATH}?limit=100")
+        assert answer.status_code == 200, answer.text
+        for item in answer.json()["data"][:3]:
+            assert http.get(f"{PATH}/{item['id']}").status_code == 200
+    assert http.get("/v1/account/audit-log?limit=100").status_code == 200
 
 
 def _auth(case: Any, key: str) -> dict[str, str] | None:

@@ -3,6 +3,7 @@ when due, and a signature checked against the key it names and nothing else."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Iterator
@@ -96,7 +97,7 @@ async def test_a_malformed_identifier_fetches_nothing(
     assert server.requests == 0
 
 
-async def test_unknown_key_ids_refetch_at_most_once_a_minute(
+async def test_unknown_key_ids_refetch_at_most_every_five_minutes(
     keys: GitHubPublicKeys, server: KeyDocumentServer, clock: Clock
 ) -> None:
     stranger = SigningKey()
@@ -104,9 +105,42 @@ async def test_unknown_key_ids_refetch_at_most_once_a_minute(
         verdict = await keys.check(stranger.identifier, stranger.sign(BODY), BODY)
         assert verdict is SignatureCheck.UNKNOWN_KEY
     assert server.requests == 1
-    clock.now += 61
+    clock.now += 299
+    await keys.check(stranger.identifier, stranger.sign(BODY), BODY)
+    assert server.requests == 1
+    clock.now += 1
     await keys.check(stranger.identifier, stranger.sign(BODY), BODY)
     assert server.requests == 2
+    assert server.not_modified == 1  # the same document: GitHub's rate limit is not spent
+
+
+async def test_with_github_unreachable_it_is_asked_once_a_minute_however_many_requests(
+    clock: Clock, github_key: SigningKey
+) -> None:
+    with KeyDocumentServer(github_key) as server:
+        server.status = 503
+        keys = GitHubPublicKeys(server.url, clock=clock)
+        checks = [
+            keys.check(SigningKey().identifier, github_key.sign(BODY), BODY) for _ in range(20)
+        ]
+        outcomes = await asyncio.gather(*checks, return_exceptions=True)
+        assert all(isinstance(o, UnavailableError) for o in outcomes)
+        assert server.requests == 1
+        clock.now += 60
+        server.status = 200
+        verdict = await keys.check(github_key.identifier, github_key.sign(BODY), BODY)
+        assert verdict is SignatureCheck.VALID
+        assert server.requests == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.github.com/meta", "ftp://127.0.0.1/keys", "http://10.0.0.1/keys"]
+)
+def test_keys_come_over_https_or_from_this_machine(url: str) -> None:
+    with pytest.raises(ValueError, match="https"):
+        GitHubPublicKeys(url)
+    GitHubPublicKeys("https://github.example/keys")
+    GitHubPublicKeys("http://127.0.0.1:9/keys")
 
 
 async def test_a_rotated_key_is_picked_up_when_a_report_names_it(
@@ -117,7 +151,7 @@ async def test_a_rotated_key_is_picked_up_when_a_report_names_it(
     )
     successor = SigningKey()
     server.publish(github_key, successor)
-    clock.now += 61
+    clock.now += 300
     assert await keys.check(successor.identifier, successor.sign(BODY), BODY) is (
         SignatureCheck.VALID
     )

@@ -56,3 +56,20 @@ async def test_flagging_warns_with_the_key_id_never_the_value(
 def test_an_unknown_action_is_refused_at_construction(manager: KeyManager) -> None:
     with pytest.raises(ValueError, match="'delete'"):
         LeakReports(manager, action="delete")
+
+
+async def test_a_place_no_store_can_hold_does_not_stop_the_revocation(
+    manager: KeyManager,
+) -> None:
+    created = await manager.create(account="acme", name="k", environment="live", access="secret")
+    where = f"https://x/\x00y\ud800z?k={created.value}&pad=" + "p" * 3000
+    found = await LeakReports(manager).report(
+        created.value, where=where, source="\x00", request_id=None
+    )
+    assert found == (created.record.id, "revoked")
+    page = await manager.audit(AuditQuery(key_id=created.record.id, event=AuditEventType.LEAKED))
+    stored = page.items[0].data
+    assert stored["url"].startswith("https://x/\ufffdy\ufffdz?k=sk_live_…")
+    assert created.value not in stored["url"]
+    assert len(stored["url"]) == 2048
+    assert stored["source"] == "\ufffd"

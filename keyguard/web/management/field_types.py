@@ -116,9 +116,7 @@ Name = Annotated[
             "type": "string",
             "minLength": 1,
             "maxLength": MAX_NAME_LENGTH,
-            "pattern": _VISIBLE_TEXT.replace(
-                "*$", f"*[^{HIDDEN_CHARACTERS}\\s]{_VISIBLE_TEXT[1:]}"
-            ),
+            "pattern": _VISIBLE_NAME,
             "description": (
                 "Surrounding spaces are trimmed. Control and invisible characters are refused,"
                 " and so are lone surrogates (\\ud800-\\udfff), which have no UTF-8 form."
@@ -132,7 +130,10 @@ ExpiryTime = Annotated[
     WithJsonSchema(
         {
             **_TIME_SCHEMA,
-            "description": "With an offset. A time already past makes a key that is expired.",
+            "description": (
+                "With an offset. A time already past makes a key that is expired from the"
+                " start: its expiresAt is its createdAt."
+            ),
         }
     ),
 ]

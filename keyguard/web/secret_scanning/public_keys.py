@@ -1,8 +1,10 @@
 """The public keys GitHub signs secret-scanning reports with, and the check of a signature.
 
-The keys come from a configurable URL (GitHub's, by default), are cached for an hour, and are
-fetched again, at most once a minute, when a report names a key not seen yet: GitHub rotates
-its keys, and a flood of made-up key ids must not become a flood of requests to GitHub.
+The keys come from a configurable URL (GitHub's, by default, over https), are kept for an hour,
+and are fetched again sooner when a report names a key not seen yet (GitHub rotates its keys),
+at most every five minutes. Whatever requests arrive, GitHub is asked at most once a minute,
+with the document's ETag (an unchanged document costs its rate limit nothing): made-up key ids
+in unsigned requests must not become requests to GitHub.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -47,20 +50,24 @@ class GitHubPublicKeys:
         *,
         token: str | None = None,
         refresh_after: float = 3600.0,
-        refetch_unknown_after: float = 60.0,
+        refetch_unknown_after: float = 300.0,
+        retry_after: float = 60.0,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.url = url
+        self.url = _checked_url(url)
         self._headers = {"accept": "application/json"}
         if token:  # GitHub's API allows more requests to a caller that authenticates
             self._headers["authorization"] = f"Bearer {token}"
         self.refresh_after = refresh_after
         self.refetch_unknown_after = refetch_unknown_after
+        self.retry_after = retry_after
         self.timeout = timeout
         self._clock = clock
         self._keys: dict[str, ec.EllipticCurvePublicKey] = {}
-        self._fetched_at: float | None = None
+        self._etag: str | None = None
+        self._fetched_at: float | None = None  # when the keys held were last confirmed
+        self._tried_at: float | None = None  # when a fetch was last tried, however it went
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -70,7 +77,7 @@ class GitHubPublicKeys:
 
     async def check(self, identifier: str, signature: str, body: bytes) -> SignatureCheck:
         """Whether `signature` (base64 DER ECDSA P-256 SHA-256) signs `body` with the key
-        `identifier`. Raises `UnavailableError` when the keys cannot be fetched."""
+        `identifier`. Raises `UnavailableError` when no keys could be fetched."""
         der = _decoded(signature)
         if der is None or not _IDENTIFIER.fullmatch(identifier):
             return SignatureCheck.INVALID
@@ -84,45 +91,70 @@ class GitHubPublicKeys:
         return SignatureCheck.VALID
 
     async def _key(self, identifier: str) -> ec.EllipticCurvePublicKey | None:
-        if self._due(self.refresh_after) or (
-            identifier not in self._keys and self._due(self.refetch_unknown_after)
-        ):
+        if self._wants_fetch(identifier):
             async with self._lock:  # one fetch at a time; who waited sees its result
-                if self._due(self.refresh_after) or (
-                    identifier not in self._keys and self._due(self.refetch_unknown_after)
-                ):
+                if self._wants_fetch(identifier):
                     await self._refresh()
+        if not self._keys:
+            raise UnavailableError("GitHub's public keys cannot be fetched")
         return self._keys.get(identifier)
 
-    def _due(self, age: float) -> bool:
-        return self._fetched_at is None or self._clock() - self._fetched_at >= age
+    def _wants_fetch(self, identifier: str) -> bool:
+        """Whether to ask GitHub now. Never more than once per `retry_after`, whatever the
+        requests say (unsigned ones naming made-up keys included): they must not spend
+        GitHub's rate limit or hold requests up."""
+        now = self._clock()
+        if self._tried_at is not None and now - self._tried_at < self.retry_after:
+            return False
+        if self._fetched_at is None or now - self._fetched_at >= self.refresh_after:
+            return True
+        assert self._tried_at is not None
+        return identifier not in self._keys and now - self._tried_at >= self.refetch_unknown_after
 
     async def _refresh(self) -> None:
+        self._tried_at = self._clock()
         try:
-            keys = parse_public_keys(await self._download())
-        except (httpx.HTTPError, ValueError) as exc:
-            if not self._keys:
-                raise UnavailableError("GitHub's public keys cannot be fetched") from exc
-            # The keys we hold still check what they signed; a retry comes a minute later.
-            logger.warning("could not refresh GitHub's public keys (%s): keeping the last", exc)
-            self._fetched_at = self._clock() - self.refresh_after + self.refetch_unknown_after
+            keys = await self._fetch()
+        except Exception as exc:
+            # The keys held (if any) still check what they signed; the next try comes later.
+            logger.warning("could not fetch GitHub's public keys from %s: %s", self.url, exc)
             return
-        self._keys, self._fetched_at = keys, self._clock()
+        if keys is not None:
+            self._keys = keys
+        self._fetched_at = self._clock()
 
-    async def _download(self) -> bytes:
+    async def _fetch(self) -> dict[str, ec.EllipticCurvePublicKey] | None:
+        """The document's keys, or None when it has not changed since the last fetch."""
         self.fetches += 1
+        headers = dict(self._headers)
+        if self._etag and self._keys:
+            headers["if-none-match"] = self._etag  # a 304 costs GitHub's rate limit nothing
         async with (
             httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client,
-            client.stream("GET", self.url, headers=self._headers) as response,
+            client.stream("GET", self.url, headers=headers) as response,
         ):
+            if response.status_code == 304 and self._keys:
+                return None
             if response.status_code != 200:
-                raise ValueError(f"{self.url} answered {response.status_code}")
+                raise ValueError(f"it answered {response.status_code}")
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_DOCUMENT_SIZE:
-                    raise ValueError(f"{self.url} sent more than {MAX_DOCUMENT_SIZE} bytes")
-            return bytes(body)
+                    raise ValueError(f"it sent more than {MAX_DOCUMENT_SIZE} bytes")
+            keys = parse_public_keys(bytes(body))
+            self._etag = response.headers.get("etag")
+            return keys
+
+
+def _checked_url(url: str) -> str:
+    """https, or http to this machine only (a test's document): keys fetched over plain HTTP
+    from elsewhere could be anyone's."""
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError("public_keys_url must be an https:// URL (http:// only to 127.0.0.1)")
+    return url
 
 
 def parse_public_keys(document: bytes) -> dict[str, ec.EllipticCurvePublicKey]:
