@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,13 @@ from keyguard.adapters import (
     RedisKeyCache,
     store_from_url,
 )
-from keyguard.core import SHARED_CACHE_MAC_CONTEXT, KeyFormat, KeyHasher, derive_key
+from keyguard.core import (
+    SHARED_CACHE_MAC_CONTEXT,
+    KeyFormat,
+    KeyHasher,
+    UnavailableError,
+    derive_key,
+)
 from keyguard.ports import FailureLimiter, KeyStore, SharedCache
 from keyguard.services import (
     MEMORY_MARGIN,
@@ -111,7 +118,7 @@ class KeyGuard:
         async with self._start_lock:
             if self.started:
                 return
-            await self.store.open()
+            await self._open_store()
             try:
                 await self.feed.start()
             except BaseException:
@@ -127,6 +134,27 @@ class KeyGuard:
                 listen = self.shared_cache.listen(self.verifier.on_shared_change)
                 self._background = [asyncio.create_task(listen, name="keyguard-change-notices")]
             self.started = True
+
+    async def _open_store(self) -> None:
+        """Open the store, trying again until `start_wait` has passed while it is unreachable
+        (or not migrated yet: a release step may be running `keyguard migrate`)."""
+        deadline = time.monotonic() + self.settings.start_wait
+        delay, attempt = 0.25, 1
+        while True:
+            try:
+                return await self.store.open()
+            except UnavailableError as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                logger.warning(
+                    "the store is not ready (attempt %d; trying for %.0f s more): %s",
+                    attempt,
+                    left,
+                    exc,
+                )
+            await asyncio.sleep(min(delay, left))
+            delay, attempt = min(delay * 2, 5.0), attempt + 1
 
     async def stop(self) -> None:
         """Stop background work, write pending last-used times, close connections."""

@@ -35,6 +35,9 @@ class Settings:
     redis_timeout: float = 0.25
     redis_prefix: str = "keyguard:"
     store_timeout: float = 2.0  # every store call, waiting for a connection included
+    # How long start-up keeps trying a store that cannot be reached yet (a database that comes
+    # up after the app), each attempt logged; 0: fail at the first.
+    start_wait: float = 0.0
     change_poll_interval: float = 0.25  # how often the change log is read, NOTIFY or not
     change_notifications: bool = True  # PostgreSQL LISTEN; off behind PgBouncer (transaction mode)
     change_log_retention: float = 3600.0  # seconds a change stays in the log
@@ -49,6 +52,8 @@ class Settings:
             raise ValueError("local_cache_ttl must be between 0 and max_staleness")
         if self.change_poll_interval * 2 > self.max_staleness:
             raise ValueError("change_poll_interval must be at most half of max_staleness")
+        if self.start_wait < 0:
+            raise ValueError("start_wait must be 0 or more")
         if self.change_log_retention < self.redis_cache_ttl + 60:
             raise ValueError("change_log_retention must exceed redis_cache_ttl by 60 s or more")
 

@@ -27,9 +27,10 @@ from keyguard.core import (
 from keyguard.ports import FailureLimiter, Slot
 from keyguard.services import Miss, Verdict
 
-from ._asgi_wrappers import run_lifespan, with_sunset
+from ._asgi_wrappers import with_sunset
 from ._envelope import REALM_KEY
 from ._json import request_id
+from ._lifespan import run_lifespan
 from ._refusals import Refusal, Refusals
 from ._responses import Rejection
 from ._user import APIKeyUser, credentials_for
