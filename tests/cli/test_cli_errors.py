@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from keyguard import __version__
 from keyguard.cli import main
 
 from ._support import Cli
@@ -143,4 +144,4 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["keys", "create", "--help"]) == 0
     assert "--expires-in" in capsys.readouterr().out
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out == "keyguard 0.1.0\n"
+    assert capsys.readouterr().out == f"keyguard {__version__}\n"
