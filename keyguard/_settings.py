@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from keyguard.adapters import DEFAULT_DATABASE_URL, mask_url
-from keyguard.core import DEFAULT_ENVIRONMENTS
+from keyguard.core import DEFAULT_ENVIRONMENTS, KeyFormat
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
 ENV_PREFIX = "KEYGUARD_"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+# last_used_interval too: at 0 its writer would spin without a pause.
+_MORE_THAN_ZERO = (
+    "max_staleness",
+    "store_timeout",
+    "change_poll_interval",
+    "redis_timeout",
+    "last_used_interval",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +57,15 @@ class Settings:
     statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
 
     def __post_init__(self) -> None:
-        for name in ("max_staleness", "store_timeout", "change_poll_interval", "redis_timeout"):
+        for name in _MORE_THAN_ZERO:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be more than 0")
+        if self.local_cache_size < 1:
+            raise ValueError("local_cache_size must be 1 or more")
+        try:  # here, so that the error can name where the bad name came from
+            KeyFormat(self.environments)
+        except ValueError as exc:
+            raise ValueError(f"environments: {exc}") from None
         if not 0 <= self.local_cache_ttl <= self.max_staleness:
             raise ValueError("local_cache_ttl must be between 0 and max_staleness")
         if self.change_poll_interval * 2 > self.max_staleness:
@@ -60,14 +78,20 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """`KEYGUARD_DATABASE_URL`, `KEYGUARD_REDIS_URL`, `KEYGUARD_PEPPER`, and every other
-        field as `KEYGUARD_<FIELD>`; keyword arguments win over the environment."""
+        field as `KEYGUARD_<FIELD>`; keyword arguments win over the environment.
+
+        Raises ValueError naming the variable, e.g. "KEYGUARD_LOCAL_CACHE_TTL must be a
+        number of seconds": the variable, not the field, is what the operator can fix."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
+            raw = environ.get(_variable(f.name))
             if raw is not None and raw != "":
                 values[f.name] = _convert(f.name, raw, f.default)
-        return replace(cls(**values), **overrides)
+        try:
+            return cls(**{**values, **overrides})
+        except ValueError as exc:
+            raise ValueError(_as_variables(str(exc), values.keys() - overrides.keys())) from None
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -78,18 +102,43 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
+def _variable(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _as_variables(message: str, names: Iterable[str]) -> str:
+    """The message with each field named by the variable it came from."""
+    for name in names:
+        message = re.sub(rf"\b{name}\b", _variable(name), message)
+    return message
+
+
 def _convert(name: str, raw: str, default: Any) -> Any:
+    variable = _variable(name)
     if name == "environments":
-        return tuple(e.strip() for e in raw.split(",") if e.strip())
+        names = tuple(e.strip() for e in raw.split(",") if e.strip())
+        if not names:
+            raise ValueError(f"{variable} must name at least one environment, e.g. test,live")
+        return names
     if name == "previous_peppers":
         return tuple(None if p == "plain" else p for p in raw.split(",") if p)
     if isinstance(default, bool):
-        return raw.lower() in {"1", "true", "yes", "on"}
-    try:
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-    except ValueError:
-        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number") from None
+        word = raw.strip().lower()
+        if word not in _TRUE | _FALSE:  # a typo must not turn a setting off unnoticed
+            raise ValueError(f"{variable} must be true or false (or 1/0, yes/no, on/off)")
+        return word in _TRUE
+    if isinstance(default, int):
+        digits = raw.strip()
+        number = int(digits) if digits.isascii() and digits.isdigit() else -1
+        if number < 0:
+            raise ValueError(f"{variable} must be a whole number, 0 or more")
+        return number
+    if isinstance(default, float):
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"{variable} must be a number of seconds, 0 or more, e.g. 0.5")
+        return seconds
     return raw

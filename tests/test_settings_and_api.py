@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from keyguard import Settings
@@ -41,6 +43,42 @@ def test_settings_repr_masks_the_pepper_and_passwords() -> None:
 def test_a_bad_number_in_the_environment_names_the_variable() -> None:
     with pytest.raises(ValueError, match="KEYGUARD_LOCAL_CACHE_TTL"):
         Settings.from_env({"KEYGUARD_LOCAL_CACHE_TTL": "soon"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"KEYGUARD_REDIS_TIMEOUT": "-1"}, "KEYGUARD_REDIS_TIMEOUT must be a number of seconds"),
+        ({"KEYGUARD_MAX_STALENESS": "inf"}, "KEYGUARD_MAX_STALENESS must be a number of seconds"),
+        ({"KEYGUARD_STATEMENT_CACHE_SIZE": "-1"}, "KEYGUARD_STATEMENT_CACHE_SIZE must be a whole"),
+        ({"KEYGUARD_LOCAL_CACHE_SIZE": "²"}, "KEYGUARD_LOCAL_CACHE_SIZE must be a whole number"),
+        ({"KEYGUARD_LAST_USED_INTERVAL": "0"}, "KEYGUARD_LAST_USED_INTERVAL must be more than 0"),
+        ({"KEYGUARD_CHANGE_NOTIFICATIONS": "flase"}, "KEYGUARD_CHANGE_NOTIFICATIONS must be true"),
+        ({"KEYGUARD_ENVIRONMENTS": ","}, "KEYGUARD_ENVIRONMENTS must name at least one"),
+        ({"KEYGUARD_ENVIRONMENTS": "test,QA"}, "KEYGUARD_ENVIRONMENTS: environment names are"),
+        (
+            {"KEYGUARD_REDIS_CACHE_TTL": "3600"},
+            "change_log_retention must exceed KEYGUARD_REDIS_CACHE_TTL by 60 s",
+        ),
+    ],
+)
+def test_every_bad_setting_in_the_environment_names_its_variable(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+        Settings.from_env(environ)
+
+
+def test_switches_read_the_usual_words_and_arguments_can_mend_the_environment() -> None:
+    for word, value in [("1", True), ("Yes", True), (" on ", True), ("0", False), ("OFF", False)]:
+        assert (
+            Settings.from_env({"KEYGUARD_CHANGE_NOTIFICATIONS": word}).change_notifications is value
+        )
+    # Checked together: an argument may make a value from the environment valid.
+    mended = Settings.from_env({"KEYGUARD_LOCAL_CACHE_TTL": "2"}, max_staleness=4.0)
+    assert (mended.local_cache_ttl, mended.max_staleness) == (2.0, 4.0)
+    with pytest.raises(ValueError, match=r"^local_cache_ttl must be between 0 and max_staleness"):
+        Settings.from_env({}, local_cache_ttl=2.0)  # an argument keeps its own name
 
 
 def test_the_statement_cache_setting_reaches_the_postgres_pool() -> None:

@@ -26,7 +26,6 @@ from keyguard.core import SchemaNotMigratedError, StoreUnavailableError
 
 from ._migrations import MIGRATIONS_TABLE, latest_version, migrations
 from ._postgres_errors import (
-    CONNECTION_ERRORS,
     DRIVER_ERRORS,
     FINAL_CONNECT_ERRORS,
     UNAVAILABLE_ERRORS,
@@ -108,29 +107,27 @@ class PostgresKeyStore(SqlKeyStore):
     async def _connect(self) -> None:
         if self._pool is not None:
             return
+        where = f"PostgreSQL at {mask_url(self.dsn)}"
         for attempt in range(1, self._connect_attempts + 1):
             try:
                 self._pool = await asyncpg.create_pool(self.dsn, **self._pool_options)
                 return
+            except ValueError as exc:  # the URL itself: no retry helps
+                raise ValueError(_bad_url(exc)) from None
             except FINAL_CONNECT_ERRORS as exc:
-                where = f"PostgreSQL at {mask_url(self.dsn)}"
-                raise StoreUnavailableError(
-                    f"cannot use {where}: {exc.__class__.__name__}"
-                ) from None
-            except CONNECTION_ERRORS as exc:
+                raise StoreUnavailableError(f"cannot use {where}: {describe(exc)}") from None
+            except UNAVAILABLE_ERRORS as exc:  # down, starting up, out of connections: retried
                 logger.warning(
-                    "PostgreSQL at %s: connect attempt %d of %d failed: %s",
-                    mask_url(self.dsn),
-                    attempt,
-                    self._connect_attempts,
-                    type(exc).__name__,
+                    "%s: connect attempt %d of %d failed: %s",
+                    *(where, attempt, self._connect_attempts, describe(exc)),
                 )
                 if attempt == self._connect_attempts:
-                    where = f"PostgreSQL at {mask_url(self.dsn)}"
                     raise StoreUnavailableError(
-                        f"cannot connect to {where}: {type(exc).__name__}"
+                        f"cannot connect to {where}: {describe(exc)}"
                     ) from None
                 await asyncio.sleep(0.2 * 2**attempt)
+            except DRIVER_ERRORS as exc:
+                raise StoreUnavailableError(f"cannot use {where}: {describe(exc)}") from None
 
     async def _schema_version(self) -> int:
         async with self._connection() as conn:
@@ -259,3 +256,14 @@ class PostgresKeyStore(SqlKeyStore):
                 list(latest),
                 list(latest.values()),
             )
+
+
+def _bad_url(exc: ValueError) -> str:
+    # asyncpg's own words about a parameter are safe to show; a URL that does not even split
+    # may have a piece of its password where the port should be, so neither it nor the
+    # parser's complaint is repeated.
+    if isinstance(exc, asyncpg.ClientConfigurationError):
+        return f"the PostgreSQL URL is not usable: {exc}"
+    return (
+        "the PostgreSQL URL does not parse (a password holding / @ : or % must be percent-encoded)"
+    )

@@ -7,6 +7,8 @@ import asyncio
 
 import asyncpg
 
+from ._failures import network_failure, one_line
+
 __all__ = [
     "CONNECTION_ERRORS",
     "DRIVER_ERRORS",
@@ -49,4 +51,15 @@ FINAL_CONNECT_ERRORS = (
 
 
 def describe(exc: BaseException) -> str:
-    return "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
+    """What went wrong, in words: "connection refused", "database "x" does not exist". The
+    server's own messages name a user or a database at most, never a password."""
+    words = network_failure(exc)
+    if words is not None:
+        return words
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
+        text = one_line(str(exc))  # e.g. role "x" does not exist; no pg_hba.conf entry ...
+        return text if "authentication failed" in text else f"authentication failed: {text}"
+    known = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+    if isinstance(exc, known) and str(exc).strip():
+        return one_line(str(exc))
+    return type(exc).__name__

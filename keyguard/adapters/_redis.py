@@ -16,11 +16,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from keyguard.core import CacheUnavailableError, KeyRecord
 from keyguard.ports import CacheMiss, StoreChange
 
+from ._failures import network_failure, one_line
 from ._redis_entries import BAD, EntryCodec
 from ._urls import mask_url
 
@@ -40,12 +42,25 @@ _DELETE_IF_UNCHANGED = (
 
 
 @asynccontextmanager
-async def _redis_errors() -> AsyncIterator[None]:
+async def _redis_errors(where: str) -> AsyncIterator[None]:
     """Redis's own exceptions stop here: the services know only `CacheUnavailableError`."""
     try:
         yield
     except (RedisError, OSError) as exc:
-        raise CacheUnavailableError(f"Redis failed: {type(exc).__name__}") from None
+        raise _unavailable(where, exc) from None
+
+
+def _unavailable(where: str, exc: BaseException) -> CacheUnavailableError:
+    return CacheUnavailableError(f"{where} failed: {_describe(exc)}")
+
+
+def _describe(exc: BaseException) -> str:
+    """In words, as an operator acts on them. Redis's messages hold no password."""
+    if isinstance(exc, AuthenticationError):
+        return f"authentication failed ({one_line(str(exc)).rstrip('.')})"
+    if isinstance(exc, RedisTimeoutError):
+        return "no answer in time"
+    return network_failure(exc) or type(exc).__name__
 
 
 class RedisKeyCache:
@@ -93,9 +108,11 @@ class RedisKeyCache:
         client = aioredis.Redis.from_pool(pool)  # owns the pool: closing the client closes it
         cache = cls(client, max_connections=max_connections, **options)
         cache._url = url
+        cache.where = f"Redis at {mask_url(url)}"
         return cache
 
     _url = ""
+    where = "Redis"  # what its errors name, e.g. "Redis at redis://cache:6379/0 failed: ..."
 
     def __repr__(self) -> str:
         return f"RedisKeyCache(url={mask_url(self._url)!r}, prefix={self.prefix!r})"
@@ -109,7 +126,7 @@ class RedisKeyCache:
             async with self.gate:
                 raw: bytes | None = await self.client.get(key)  # type: ignore[assignment]
         except (RedisError, OSError) as exc:
-            raise CacheUnavailableError(f"Redis failed: {type(exc).__name__}") from None
+            raise _unavailable(self.where, exc) from None
         if raw is None:
             return CacheMiss.ABSENT
         if raw == _TOMBSTONE:
@@ -134,13 +151,13 @@ class RedisKeyCache:
         await self._drop(key, raw)
 
     async def _drop(self, key: str, raw: bytes) -> None:
-        async with _redis_errors(), self.gate:
+        async with _redis_errors(self.where), self.gate:
             await self._delete_if_unchanged(keys=[key], args=[raw])
 
     async def put(self, digest: bytes, record: KeyRecord | None) -> None:
         ttl = self._negative_ttl_ms if record is None else self._ttl_ms
         raw = self.codec.encode(digest, record, ttl)
-        async with _redis_errors(), self.gate:
+        async with _redis_errors(self.where), self.gate:
             await self.client.set(self.entry_key(digest), raw, px=ttl, nx=True)
 
     async def invalidate(self, digests: Iterable[bytes], change: StoreChange | None) -> None:
@@ -161,10 +178,10 @@ class RedisKeyCache:
                     "invalidation attempt %d of %d failed: %s",
                     attempt,
                     _INVALIDATE_ATTEMPTS,
-                    type(exc).__name__,
+                    _describe(exc),
                 )
                 if attempt == _INVALIDATE_ATTEMPTS:
-                    raise CacheUnavailableError(f"Redis failed: {type(exc).__name__}") from None
+                    raise _unavailable(self.where, exc) from None
                 await asyncio.sleep(0.05 * attempt)
 
     async def listen(self, on_change: Callable[[StoreChange], None]) -> None:

@@ -8,7 +8,7 @@ from keyguard.adapters import mask_url
 from keyguard.core import AccountSettings, AuditEventType, AuditQuery, validate_name
 from keyguard.services import MAX_PAGE
 
-from ._app import App, collect
+from ._app import App, BadSettingError, collect
 from ._keys import key_id
 from ._output import AUDIT_COLUMNS, audit_json, audit_row
 
@@ -16,7 +16,10 @@ __all__ = ["audit", "migrate", "set_account"]
 
 
 async def migrate(app: App, args: argparse.Namespace) -> None:
-    applied = await app.store.migrate()
+    try:
+        applied = await app.store.migrate()
+    except ValueError as exc:  # a database URL that does not parse
+        raise BadSettingError(str(exc)) from None
     where = mask_url(app.settings.database_url)
     if applied:
         versions = ", ".join(f"{v:04d}" for v in applied)

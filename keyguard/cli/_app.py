@@ -15,11 +15,20 @@ from keyguard._guard import KeyGuard
 from keyguard._settings import Settings
 from keyguard.adapters import PostgresKeyStore, SQLiteKeyStore
 from keyguard.core import AuditEvent, AuditQuery, KeyQuery, KeyRecord, Page
-from keyguard.services import KeyManager
+from keyguard.services import KeyChange, KeyManager
 
 from ._output import Output
 
-__all__ = ["ACTOR", "App", "CliError", "Handler", "collect", "execute", "settings_from_args"]
+__all__ = [
+    "ACTOR",
+    "App",
+    "BadSettingError",
+    "CliError",
+    "Handler",
+    "collect",
+    "execute",
+    "settings_from_args",
+]
 
 ACTOR = "cli"  # who the audit log says made a change
 Store = SQLiteKeyStore | PostgresKeyStore
@@ -31,11 +40,19 @@ class CliError(Exception):
     """A failure the user can fix, reported in one line with exit status 1."""
 
 
+class BadSettingError(CliError):
+    """A setting or global option no command can run with: exit status 2, as for a usage
+    error, since running again unchanged cannot help."""
+
+
 def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     """The library's settings from the environment, with the global options winning.
     An empty variable counts as unset, as `KEYGUARD_DATABASE_URL= keyguard ...` intends."""
     options = {"database_url": args.database_url, "redis_url": args.redis_url}
-    return Settings.from_env(environ, **{k: v for k, v in options.items() if v})
+    try:
+        return Settings.from_env(environ, **{k: v for k, v in options.items() if v})
+    except ValueError as exc:
+        raise BadSettingError(str(exc)) from None
 
 
 class App:
@@ -46,15 +63,17 @@ class App:
         self.settings = settings
         self.out = out
         self._guard: KeyGuard | None = None
-        self._opened = False
+        self._manager: KeyManager | None = None
+        # Why the shared cache did not hear of a change made here, if it did not.
+        self.untold: Exception | None = None
 
     @property
     def guard(self) -> KeyGuard:
         if self._guard is None:
             try:
                 self._guard = KeyGuard(self.settings)
-            except ValueError as exc:
-                raise CliError(str(exc)) from None
+            except ValueError as exc:  # a database or Redis URL, the environments...
+                raise BadSettingError(str(exc)) from None
         return self._guard
 
     @property
@@ -63,11 +82,40 @@ class App:
         return self.guard.store  # type: ignore[return-value]
 
     async def manager(self) -> KeyManager:
-        """A manager over the opened store."""
-        if not self._opened:
-            await self.guard.store.open()
-            self._opened = True
-        return self.guard.manager
+        """A manager over the opened store. Not the guard's own: this one also tells the CLI
+        when running servers could not be told of a change at once, which a server's manager
+        only logs."""
+        if self._manager is None:
+            guard = self.guard
+            try:
+                await guard.store.open()
+            except ValueError as exc:  # a database URL that does not parse
+                raise BadSettingError(str(exc)) from None
+            self._manager = KeyManager(
+                guard.store,
+                key_format=guard.key_format,
+                hasher=guard.hasher,
+                listeners=[self._tell_servers],
+            )
+        return self._manager
+
+    async def _tell_servers(self, change: KeyChange) -> None:
+        try:
+            await self.guard.verifier.on_key_change(change)
+        except Exception as exc:
+            self.untold = exc
+            raise  # the manager logs it, as it does in a server
+
+    def untold_warning(self) -> str | None:
+        """One line for stderr when a change is saved but servers were not told at once."""
+        if self.untold is None:
+            return None
+        bound = f"{self.settings.max_staleness:g} s"
+        return (
+            f"keyguard: warning: the change is saved, but running servers were not told at"
+            f" once ({' '.join(str(self.untold).split())}); they see it within {bound}, when"
+            " they next read the store's change log"
+        )
 
     async def close(self) -> None:
         if self._guard is not None:
@@ -82,6 +130,9 @@ Handler = Callable[[App, argparse.Namespace], Awaitable[None]]
 async def execute(app: App, handler: Handler, args: argparse.Namespace) -> None:
     try:
         await handler(app, args)
+        warning = app.untold_warning()
+        if warning is not None:
+            app.out.note(warning)
     finally:
         await app.close()
 

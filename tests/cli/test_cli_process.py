@@ -48,7 +48,7 @@ def test_unreachable_postgres_is_one_line_unless_verbose(tmp_path: Path) -> None
     assert quiet.returncode == 1 and quiet.stdout == ""
     assert quiet.stderr.splitlines() == [
         "keyguard: error: cannot connect to PostgreSQL at"
-        " postgresql://postgres@127.0.0.1:1/x: ConnectionRefusedError"
+        " postgresql://postgres@127.0.0.1:1/x: connection refused"
     ]
     verbose = _run([CONSOLE_SCRIPT], "--verbose", *url, "keys", "list", cwd=tmp_path)
     assert verbose.returncode == 1
