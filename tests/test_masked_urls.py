@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keyguard import Settings
 from keyguard.adapters import mask_url
@@ -51,3 +53,15 @@ def test_settings_and_the_cli_never_show_a_password(url: str, tmp_path: Path) ->
     assert done.returncode == 1
     assert SECRET not in done.stdout + done.stderr
     assert done.stderr.strip()
+
+
+@given(st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=6, max_size=30))
+def test_no_password_spills_out_whatever_it_holds(password: str) -> None:
+    """Unencoded `/`, `?`, `#` or `@` in a password used to end the user-info early."""
+    for url in (f"postgresql://u:{password}@h:5432/db", f"redis://:{password}@h/0"):
+        assert password not in mask_url(url)
+
+
+def test_a_url_without_secrets_is_shown_as_written() -> None:
+    for url in ("sqlite:////tmp/keys.db", "sqlite:///keys.db", "redis://127.0.0.1:6379/0"):
+        assert mask_url(url) == url

@@ -4,7 +4,7 @@ as libpq and redis-py both read them there."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 __all__ = ["mask_url"]
 
@@ -14,23 +14,24 @@ _SECRET_WORDS = ("password", "passwd", "secret", "token", "sslkey")
 
 
 def mask_url(url: str) -> str:
-    """The URL with every password replaced by `***`, for logs and reprs. A URL that does not
-    parse is masked whole: it cannot be shown safely."""
+    """The URL with every password replaced by `***`, for logs and reprs. The user-info ends
+    at the last `@`, not where a URL parser would end it: a password holding `/`, `?` or `#`
+    (unencoded, as people write them) would otherwise spill into the path. A query that does
+    not parse is masked whole: it cannot be shown safely. Nothing else is rewritten."""
+    head, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo, _, after = rest.rpartition("@")
+        if ":" in userinfo:
+            rest = f"{userinfo.split(':', 1)[0]}:{MASK}@{after}"
+    masked = head + sep + rest
+    base, question, query = masked.partition("?")
+    if not question:
+        return masked
+    query, hash_mark, fragment = query.partition("#")
     try:
-        parts = urlsplit(url)
-        netloc = _masked_netloc(parts.netloc)
-        query = _masked_query(parts.query)
+        return f"{base}?{_masked_query(query)}{hash_mark}{fragment}"
     except ValueError:
         return MASK
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def _masked_netloc(netloc: str) -> str:
-    userinfo, at, host = netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return netloc
-    user = userinfo.split(":", 1)[0]
-    return f"{user}:{MASK}@{host}"
 
 
 def _masked_query(query: str) -> str:
