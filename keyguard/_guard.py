@@ -39,6 +39,7 @@ from keyguard.services import (
     stop_tasks,
 )
 
+from ._report import Health, check_health, log_start
 from ._settings import Settings
 
 __all__ = ["KeyGuard"]
@@ -125,6 +126,7 @@ class KeyGuard:
                 await self.store.close()
                 raise
             self.last_used.start()
+            await log_start(self)
             if self.shared_cache is not None:
                 if not self.hasher.peppered:
                     logger.warning(
@@ -134,6 +136,16 @@ class KeyGuard:
                 listen = self.shared_cache.listen(self.verifier.on_shared_change)
                 self._background = [asyncio.create_task(listen, name="keyguard-change-notices")]
             self.started = True
+
+    @property
+    def known_hash_versions(self) -> set[str]:
+        """The hashing schemes this process can check keys under: its pepper's and the
+        previous ones'."""
+        return {self.hasher.version, *(h.version for h in self.verifier.previous_hashers)}
+
+    async def health(self) -> Health:
+        """Whether this process can check keys now (for a readiness route): see `Health`."""
+        return await check_health(self)
 
     async def _open_store(self) -> None:
         """Open the store, trying again until `start_wait` has passed while it is unreachable

@@ -74,6 +74,7 @@ PUBLIC = {
         "keyguard_error_response",
         "management_openapi",
         "management_routes",
+        "readiness_endpoint",
         "request_id",
         "scopes_for",
         "success_response",

@@ -211,5 +211,9 @@ class RedisKeyCache:
                 else:
                     on_change(change)
 
+    async def ping(self) -> None:
+        async with _redis_errors(self.where), self.gate:
+            await self.client.ping()
+
     async def close(self) -> None:
         await self.client.aclose()

@@ -118,6 +118,15 @@ class SqlKeyStore(SqlChangeLog):
         more = len(rows) > query.limit
         return Page(items, key_cursor(query.sort, items[-1]) if more else None)
 
+    async def active_keys_by_hash_version(self, now: datetime) -> dict[str, int]:
+        sql = (
+            "SELECT hash_version, count(*) AS n FROM keyguard_keys WHERE revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > $1) GROUP BY hash_version"
+        )
+        async with self._session() as runner:
+            rows = await runner.fetch(sql, self.encode_time(now))
+        return {row["hash_version"]: int(row["n"]) for row in rows}
+
     async def list_audit(self, query: AuditQuery) -> Page[AuditEvent]:
         sql, args = audit_list_sql(query, self.encode_time)
         async with self._session() as runner:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from keyguard.adapters import mask_url
+from keyguard._report import describe_store
 from keyguard.core import AccountSettings, AuditEventType, AuditQuery, validate_name
 from keyguard.services import MAX_PAGE
 
@@ -20,7 +20,7 @@ async def migrate(app: App, args: argparse.Namespace) -> None:
         applied = await app.store.migrate()
     except ValueError as exc:  # a database URL that does not parse
         raise BadSettingError(str(exc)) from None
-    where = mask_url(app.settings.database_url)
+    where = describe_store(app.settings.database_url)
     if applied:
         versions = ", ".join(f"{v:04d}" for v in applied)
         app.out.note(f"Applied migrations {versions} to {where}.")

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from keyguard._guard import KeyGuard
+from keyguard._report import unknown_peppers
 from keyguard._settings import Settings
 from keyguard.adapters import PostgresKeyStore, SQLiteKeyStore
-from keyguard.core import AuditEvent, AuditQuery, KeyQuery, KeyRecord, Page
+from keyguard.core import AuditEvent, AuditQuery, KeyQuery, KeyRecord, Page, utcnow
 from keyguard.services import KeyChange, KeyManager
 
 from ._output import Output
@@ -97,7 +98,21 @@ class App:
                 hasher=guard.hasher,
                 listeners=[self._tell_servers],
             )
+            await self._check_pepper()
         return self._manager
+
+    async def _check_pepper(self) -> None:
+        """Say so when the store's keys were made under a pepper these settings lack: a key
+        minted here would then be refused by the servers, or theirs by these settings."""
+        by_version = await self.guard.store.active_keys_by_hash_version(utcnow())
+        strangers = unknown_peppers(by_version, self.guard.known_hash_versions)
+        if strangers:
+            self.out.note(
+                f"keyguard: warning: {sum(strangers.values())} valid keys are stored under a"
+                f" pepper these settings do not have ({', '.join(sorted(strangers))}); keys"
+                " minted here use " + self.guard.hasher.version + ": set KEYGUARD_PEPPER as"
+                " the servers do (`keyguard doctor` checks)"
+            )
 
     async def _tell_servers(self, change: KeyChange) -> None:
         try:

@@ -11,7 +11,7 @@ from keyguard import __version__
 from keyguard.adapters import DEFAULT_DATABASE_URL
 from keyguard.core import Access, AuditEventType, KeySort, KeyStatus
 
-from . import _admin, _admin_page, _demo, _keys
+from . import _admin, _admin_page, _demo, _doctor, _keys
 from ._app import Handler
 
 __all__ = ["build_parser", "normalize_argv"]
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"keyguard {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _command(commands, "migrate", _admin.migrate, "create or upgrade the database schema")
+    _command(commands, "doctor", _doctor.doctor, "check the settings, store, keys and Redis")
     _add_keys(_group(commands, "keys", "mint, list and retire API keys"))
     _add_audit(commands)
     _add_accounts(_group(commands, "accounts", "per-account settings"))

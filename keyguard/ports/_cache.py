@@ -40,4 +40,7 @@ class SharedCache(Protocol):
     async def listen(self, on_change: Callable[[StoreChange], None]) -> None:
         """Deliver changes until cancelled, reconnecting by itself."""
 
+    async def ping(self) -> None:
+        """Answer, or raise `CacheUnavailableError`: for readiness checks."""
+
     async def close(self) -> None: ...

@@ -88,6 +88,10 @@ class KeyStore(Protocol):
 
     async def list_audit(self, query: AuditQuery) -> Page[AuditEvent]: ...
 
+    async def active_keys_by_hash_version(self, now: datetime) -> dict[str, int]:
+        """How many valid keys are stored under each hashing scheme (`KeyHasher.version`):
+        what start-up and `keyguard doctor` check the pepper against."""
+
     async def rehash(
         self, key_id: str, old_digest: bytes, new_digest: bytes, hash_version: str
     ) -> KeyRecord | None:

@@ -5,6 +5,7 @@ tests/test_public_api.py."""
 from ._errors import keyguard_error_response
 from ._json import error_response, request_id, success_response
 from ._middleware import APIKeyMiddleware, client_address
+from ._readiness import readiness_endpoint
 from ._refusals import Refusal
 from ._responses import POLICY_VIOLATION, Rejection
 from ._user import APIKeyUser, credentials_for, scopes_for
@@ -23,6 +24,7 @@ __all__ = [
     "keyguard_error_response",
     "management_openapi",
     "management_routes",
+    "readiness_endpoint",
     "request_id",
     "scopes_for",
     "success_response",
