@@ -25,7 +25,7 @@ app.add_middleware(
     public_paths=["/health", "/docs", "/openapi.json"],
     publishable_routes=["GET /products"],  # all a pk_* key may call; sk_* keys may call anything
 )
-install_error_handlers(app)  # 401/403 from the dependencies in keyguard's JSON envelope
+install_error_handlers(app)  # every error (404, 422 as 400, 403, 500) in keyguard's envelope
 
 Key = Annotated[KeyRecord, Depends(api_key)]
 SecretKey = Annotated[KeyRecord, Depends(require(access="secret"))]

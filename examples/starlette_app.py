@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from keyguard import APIKeyMiddleware, KeyGuard
+from keyguard.web import install_error_handlers
 
 guard = KeyGuard.from_env()
 orders: dict[str, list[dict[str, str]]] = {"test": [], "live": []}
@@ -57,3 +58,4 @@ app = Starlette(
     # The one line. It also starts the guard with the app and stops it (flushing) after.
     middleware=[Middleware(APIKeyMiddleware, guard=guard, public_paths=["/health"])],
 )
+install_error_handlers(app)  # 404, 405, @requires' 403, 500: the same envelope as refusals

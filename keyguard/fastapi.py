@@ -7,7 +7,7 @@ never runs keyless.
 
     app = FastAPI()
     app.add_middleware(APIKeyMiddleware, guard=guard, public_paths=["/docs", "/openapi.json"])
-    install_error_handlers(app)  # 401/403 from these dependencies in keyguard's JSON envelope
+    install_error_handlers(app)  # every error of the app in keyguard's JSON envelope
 
     @app.get("/orders")
     async def orders(key: Annotated[KeyRecord, Depends(api_key)]): ...
@@ -19,8 +19,10 @@ never runs keyless.
 - `require(access=..., environment=...)`: the same, or 403 `FORBIDDEN` when the key lacks them.
 - `APIKeyAuth`: the OpenAPI `http` bearer scheme both depend on, so /docs has an "Authorize"
   button and the routes are marked secured. `Security(APIKeyAuth)` alone gives the record or None.
-- `install_error_handlers(app)` renders `APIKeyError` in the envelope; without it the statuses
-  are the same but the body is FastAPI's `{"detail": ...}`.
+- `install_error_handlers(app)` renders `APIKeyError`, 404/405, any `HTTPException`, a crash
+  (500) and invalid input (400 `VALIDATION_ERROR`, not 422) in the envelope, and makes /docs say
+  so (and list mounted management routes); without it the statuses of these helpers are the
+  same but the body is FastAPI's `{"detail": ...}`.
 """
 
 from keyguard.web._fastapi import (

@@ -71,6 +71,7 @@ PUBLIC = {
         "client_address",
         "credentials_for",
         "error_response",
+        "install_error_handlers",
         "keyguard_error_response",
         "management_openapi",
         "management_routes",

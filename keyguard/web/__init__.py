@@ -2,6 +2,7 @@
 responses in keyguard's envelope for an app's own handlers. Public: pinned by
 tests/test_public_api.py."""
 
+from ._app_errors import install_error_handlers
 from ._errors import keyguard_error_response
 from ._json import error_response, request_id, success_response
 from ._middleware import APIKeyMiddleware, client_address
@@ -21,6 +22,7 @@ __all__ = [
     "client_address",
     "credentials_for",
     "error_response",
+    "install_error_handlers",
     "keyguard_error_response",
     "management_openapi",
     "management_routes",

@@ -27,6 +27,7 @@ __all__ = [
     "REALM_KEY",
     "UNAVAILABLE_MESSAGE",
     "error_body",
+    "insufficient_scope",
     "realm_of",
     "success_body",
     "www_authenticate",
@@ -44,7 +45,7 @@ UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."
 
 _RESERVED_META = frozenset({"requestId", "timestamp"})
 DEFAULT_REALM = "api"
-REALM_KEY = "keyguard.realm"  # scope key: the realm of the middleware a keyless request passed
+REALM_KEY = "keyguard.realm"  # scope key: the realm of the middleware a request passed
 
 
 def error_body(
@@ -91,8 +92,8 @@ def _dump(body: dict[str, Any]) -> bytes:
 
 
 def realm_of(scope: Mapping[str, Any]) -> str:
-    """The realm for a 401 an app answers: that of the middleware the request passed (it
-    records it on the requests it lets through without a key), else the default."""
+    """The realm for a 401 or 403 an app answers: that of the middleware the request passed
+    (it records it on every request it lets through), else the default."""
     return scope.get(REALM_KEY, DEFAULT_REALM)  # type: ignore[no-any-return]
 
 
@@ -105,12 +106,24 @@ def www_authenticate(realm: str, *, key_sent: bool) -> bytes:
     return _challenge(realm, key_sent)
 
 
+def insufficient_scope(realm: str, scopes: Sequence[str] = ()) -> str:
+    """The `WWW-Authenticate` value of a 403 for a key that lacks what the route needs (RFC 6750
+    section 3.1): `Bearer realm="api", error="insufficient_scope"`, plus `scope="secret env:live"`
+    when the scopes it needs are known (named as in `scopes_for`)."""
+    value = f'{_quoted_realm(realm)}, error="insufficient_scope"'
+    return f'{value}, scope="{" ".join(scopes)}"' if scopes else value
+
+
 @functools.lru_cache(maxsize=64)  # a server uses one or two realms: build each header once
 def _challenge(realm: str, key_sent: bool) -> bytes:
-    if not (realm.isascii() and realm.isprintable()):
-        raise ValueError(f"the realm must be printable ASCII, got {realm!r}")
-    quoted = realm.replace("\\", "\\\\").replace('"', '\\"')
-    value = f'Bearer realm="{quoted}"'
+    value = _quoted_realm(realm)
     if key_sent:
         value += ', error="invalid_token"'
     return value.encode("ascii")
+
+
+def _quoted_realm(realm: str) -> str:
+    if not (realm.isascii() and realm.isprintable()):
+        raise ValueError(f"the realm must be printable ASCII, got {realm!r}")
+    quoted = realm.replace("\\", "\\\\").replace('"', '\\"')
+    return f'Bearer realm="{quoted}"'

@@ -1,36 +1,41 @@
 """FastAPI helpers, public as `keyguard.fastapi` (see there): the key the middleware attached,
-as a dependency, and its OpenAPI security scheme.
+as a dependency, its OpenAPI security scheme, and the app's errors in the envelope.
 
-This is the only module of keyguard that imports FastAPI (the `keyguard[fastapi]` extra).
+This module and the two it uses (`_fastapi_validation`, `_fastapi_openapi`) are the only ones of
+keyguard that import FastAPI (the `keyguard[fastapi]` extra).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated
 
 try:
-    from fastapi import Depends, Security
+    from fastapi import Depends, FastAPI, Security
+    from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
     from fastapi.security.base import SecurityBase
 except ImportError as exc:  # pragma: no cover - depends on what is installed
     raise ImportError("keyguard.fastapi needs FastAPI: pip install 'keyguard[fastapi]'") from exc
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from keyguard.core import Access, ErrorCode, KeyRecord
 
+from . import _app_errors
 from ._envelope import (
     DEFAULT_REALM,
     FORBIDDEN_MESSAGE,
     INVALID_KEY_MESSAGE,
     MISSING_KEY_MESSAGE,
+    insufficient_scope,
     realm_of,
     www_authenticate,
 )
+from ._fastapi_openapi import document_keyguard
+from ._fastapi_validation import on_validation_error
 from ._json import error_response, request_id
 
 __all__ = [
@@ -83,8 +88,10 @@ class APIKeyError(HTTPException):
         self.code = code
 
     @classmethod
-    def forbidden(cls) -> APIKeyError:
-        return cls(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, None)
+    def forbidden(cls, realm: str = DEFAULT_REALM, scopes: Sequence[str] = ()) -> APIKeyError:
+        """`scopes` are those the route needs, in `scopes_for`'s names (`secret`, `env:live`)."""
+        challenge = insufficient_scope(realm, scopes)
+        return cls(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, {"WWW-Authenticate": challenge})
 
     @classmethod
     def unauthenticated(cls, key_sent: bool, realm: str = DEFAULT_REALM) -> APIKeyError:
@@ -115,7 +122,7 @@ async def api_key(
 
 def require(
     *, access: Access | str | None = None, environment: str | None = None
-) -> Callable[[KeyRecord], Awaitable[KeyRecord]]:
+) -> Callable[..., Awaitable[KeyRecord]]:
     """A dependency returning the request's key if it has `access` and `environment`, else 403.
 
     `access="secret"` admits only secret keys; `"publishable"` admits any key, as a secret key
@@ -126,12 +133,19 @@ def require(
         environment.isascii() and environment.isalpha() and environment.islower()
     ):
         raise ValueError(f"an environment is lowercase letters, not {environment!r}")
+    # What a refusal's challenge names: a publishable key needs nothing any key lacks.
+    scopes = [
+        *(["secret"] if needed is Access.SECRET else []),
+        *([f"env:{environment}"] if environment is not None else []),
+    ]
 
-    async def required_key(record: Annotated[KeyRecord, Depends(api_key)]) -> KeyRecord:
+    async def required_key(
+        connection: HTTPConnection, record: Annotated[KeyRecord, Depends(api_key)]
+    ) -> KeyRecord:
         if (needed is Access.SECRET and record.access is not Access.SECRET) or (
             environment is not None and record.environment != environment
         ):
-            raise APIKeyError.forbidden()
+            raise APIKeyError.forbidden(realm_of(connection.scope), scopes)
         return record
 
     return required_key
@@ -152,6 +166,13 @@ async def api_key_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
-def install_error_handlers(app: Starlette) -> None:
-    """Register `api_key_error_handler` on a FastAPI (or Starlette) app, before it serves."""
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error of `app` in the envelope, and its OpenAPI document saying so; call it before
+    the app serves. `keyguard.web.install_error_handlers` (404, 405, any `HTTPException`,
+    `@requires`, keyguard's errors, 500), plus: `APIKeyError`, request validation as 400
+    `VALIDATION_ERROR` naming each field, and a document that lists the envelope for
+    401/403/429/503 on routes that take a key, 400 for 422, and mounted management routes."""
+    _app_errors.install_error_handlers(app)
     app.add_exception_handler(APIKeyError, api_key_error_handler)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    document_keyguard(app)

@@ -206,6 +206,9 @@ class APIKeyMiddleware:
             )
         scope["auth"] = memo[1]
         scope["user"] = memo[2]
+        scope[REALM_KEY] = (
+            self.realm
+        )  # for a 403 the app answers with an insufficient_scope challenge
 
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, FastAPI, Security
+from fastapi import Depends, FastAPI, Header, HTTPException, Security
+from pydantic import BaseModel, ConfigDict
 
 from keyguard import CreatedKey, KeyGuard, KeyRecord
 from keyguard.core import detail_view, utcnow
@@ -15,6 +16,13 @@ from keyguard.fastapi import APIKeyAuth, api_key, install_error_handlers, requir
 # pk_* keys may reach these, so that `require` (not the middleware) is what refuses them.
 PUBLISHABLE = ["GET /me", "POST /secret-only", "GET /live-only", "GET /any-key"]
 PUBLIC = ["/public", "/optional", "/openapi.json"]
+
+
+class NewItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    price: float
+    stock: dict[str, int] = {}
 
 
 def build_app(*, handlers: bool = True) -> FastAPI:
@@ -56,7 +64,28 @@ def build_app(*, handlers: bool = True) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    _add_item_routes(app)
     return app
+
+
+def _add_item_routes(app: FastAPI) -> None:
+    """Routes whose errors are the app's own: invalid input, an HTTPException, a crash."""
+
+    @app.post("/items")
+    async def add_item(
+        item: NewItem, key: Annotated[KeyRecord, Depends(api_key)], limit: int = 10
+    ) -> dict[str, str]:
+        return {"name": item.name}
+
+    @app.get("/items/taken")
+    async def taken(key: Annotated[KeyRecord, Depends(api_key)]) -> None:
+        raise HTTPException(409, "That item is taken.")
+
+    @app.get("/crash")
+    async def crash(
+        key: Annotated[KeyRecord, Depends(api_key)], note: Annotated[str, Header()]
+    ) -> None:
+        raise RuntimeError(note)  # what was sent, as an exception's message may hold
 
 
 MakeClient = Callable[..., httpx.AsyncClient]

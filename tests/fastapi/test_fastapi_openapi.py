@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Security
 
-from keyguard import KeyRecord
+from keyguard import KeyGuard, KeyRecord, ManagementAPI, management_routes
 from keyguard.fastapi import APIKeyAuth, APIKeyBearer
 
 from ._support import build_app
@@ -61,3 +61,52 @@ def test_the_scheme_can_be_renamed() -> None:
         "ShopKey": {"type": "http", "scheme": "bearer", "bearerFormat": "sk_*"}
     }
     assert _security(schema, "/y", "get") == [{"ShopKey": []}]
+
+
+ENVELOPE = {"$ref": "#/components/schemas/KeyguardErrorEnvelope"}
+
+
+def _answers(schema: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    responses: dict[str, Any] = schema["paths"][path][method]["responses"]
+    return responses
+
+
+def test_routes_that_take_a_key_list_the_refusals_in_the_envelope() -> None:
+    schema = build_app().openapi()
+    for path, method in [("/me", "get"), ("/secret-only", "post"), ("/items", "post")]:
+        answers = _answers(schema, path, method)
+        for status in ("401", "403", "429", "503"):
+            assert answers[status]["content"]["application/json"]["schema"] == ENVELOPE, path
+    assert "WWW-Authenticate" in _answers(schema, "/me", "get")["401"]["headers"]
+    assert set(_answers(schema, "/health", "get")) == {"200"}
+    envelope = schema["components"]["schemas"]["KeyguardErrorEnvelope"]
+    assert set(envelope["properties"]) == {"data", "error", "meta"}
+
+
+def test_invalid_input_is_documented_as_400_not_422() -> None:
+    schema = build_app().openapi()
+    answers = _answers(schema, "/items", "post")
+    assert "422" not in answers
+    assert answers["400"]["content"]["application/json"]["schema"] == ENVELOPE
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_without_the_handlers_the_document_is_fastapis() -> None:
+    assert "422" in _answers(build_app(handlers=False).openapi(), "/items", "post")
+
+
+def test_management_routes_in_the_app_reach_its_document(guard: KeyGuard) -> None:
+    extended = build_app()
+    extended.router.routes.extend(management_routes(guard))
+    mounted = build_app()
+    mounted.mount("/admin", ManagementAPI(guard, prefix="/v2"))
+    for app, keys in ((extended, "/v1/account/api-keys"), (mounted, "/admin/v2/api-keys")):
+        schema = app.openapi()
+        create = schema["paths"][keys]["post"]
+        assert create["security"] == [{"apiKey": []}]
+        body = create["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/KeyguardCreateAPIKey"}
+        assert "KeyguardCreateAPIKey" in schema["components"]["schemas"]
+        assert "/me" in schema["paths"]  # the app's own, still there
+    # A FastAPI app's document never listed plain Starlette routes.
+    assert "/v1/account/api-keys" not in build_app(handlers=False).openapi()["paths"]

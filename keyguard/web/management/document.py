@@ -7,16 +7,18 @@ schemathesis) read it as the document itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from keyguard.core import DEFAULT_ENVIRONMENTS
 
-from .resource import Endpoint
+from .resource import Resource
 
-__all__ = ["management_openapi", "openapi_endpoint"]
+__all__ = ["OpenAPIEndpoint", "management_openapi", "mounted_documents"]
 
 
 def management_openapi(
@@ -43,14 +45,33 @@ def management_openapi(
     }
 
 
-def openapi_endpoint(prefix: str, environments: tuple[str, ...]) -> Endpoint:
-    document = management_openapi(prefix=prefix, environments=environments)
-    body = json.dumps(document).encode()
+class OpenAPIEndpoint:
+    """Serves the document, and holds it for `mounted_documents`."""
 
-    async def endpoint(request: Request, rid: str) -> Response:
+    def __init__(self, prefix: str, environments: tuple[str, ...]) -> None:
+        self.document = management_openapi(prefix=prefix, environments=environments)
+        self._body = json.dumps(self.document).encode()
+
+    async def __call__(self, request: Request, rid: str) -> Response:
         root = request.scope.get("root_path", "")
         # Mounted below a path: the document's paths are relative to it.
-        content = json.dumps({**document, "servers": [{"url": root}]}).encode() if root else body
+        content = (
+            json.dumps({**self.document, "servers": [{"url": root}]}).encode()
+            if root
+            else self._body
+        )
         return Response(content, 200, {"x-request-id": rid}, "application/json")
 
-    return endpoint
+
+def mounted_documents(routes: Iterable[BaseRoute], root: str = "") -> Iterator[dict[str, Any]]:
+    """The documents of the management routes among `routes`, mounts included, with their
+    paths as the app serves them: how another app's document (FastAPI's) can list them."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from mounted_documents(route.routes, root + route.path)
+        elif isinstance(route, Route) and isinstance(route.endpoint, Resource):
+            served = route.endpoint.endpoints.get("GET")
+            if isinstance(served, OpenAPIEndpoint):
+                document = served.document
+                paths = {root + path: item for path, item in document["paths"].items()}
+                yield {**document, "paths": paths}

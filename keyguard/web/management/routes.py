@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from keyguard._guard import KeyGuard
 
 from .context import MANAGES_EVERY_ENVIRONMENT, RouteContext
-from .document import openapi_endpoint
+from .document import OpenAPIEndpoint
 from .handlers import (
     create_key,
     delete_key,
@@ -57,7 +57,7 @@ def management_routes(
         _secret(s, f"{one}/roll", "api_key_roll", {"POST": roll_key}),
         _secret(s, f"{prefix}/audit-log", "audit_log", {"GET": read_audit_log}),
         _route(
-            f"{prefix}/openapi.json", "openapi", {"GET": openapi_endpoint(prefix, s.environments)}
+            f"{prefix}/openapi.json", "openapi", {"GET": OpenAPIEndpoint(prefix, s.environments)}
         ),
         Route(f"{prefix}/{{path:path}}", NotFound(), name="keyguard:not_found"),
     ]
@@ -86,6 +86,11 @@ class ManagementAPI:
             guard, prefix=prefix, manages_every_environment=manages_every_environment
         )
         self.router = Router(routes=routes, default=NotFound())
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """As a Starlette app has: what a `Mount` of this lists (FastAPI's document reads it)."""
+        return self.router.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.router(scope, receive, send)

@@ -17,7 +17,7 @@ from .body import MAX_BODY_BYTES
 from .field_types import METADATA_VALUE_SCHEMA
 from .models import request_models
 
-__all__ = ["REF", "component_schemas", "query_parameters"]
+__all__ = ["REF", "component_schemas", "envelope_schemas", "query_parameters"]
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/{model}"
@@ -37,6 +37,14 @@ def component_schemas(environments: tuple[str, ...]) -> dict[str, Schema]:
         schemas[body.__name__]["description"] = _BODY_NOTE
     schemas["MetadataValue"] = METADATA_VALUE_SCHEMA  # what metadata may hold, at any depth
     return schemas
+
+
+def envelope_schemas(prefix: str) -> dict[str, Schema]:
+    """The error envelope's schemas alone, each name (and reference) starting with `prefix`: for
+    another app's document, whose own schemas may use the plain names (`Meta`, `ErrorCode`)."""
+    ref = "#/components/schemas/" + prefix + "{model}"
+    _, top = models_json_schema([(ErrorEnvelope, "validation")], ref_template=ref)
+    return {prefix + name: schema for name, schema in _untitled(top["$defs"]).items()}
 
 
 def query_parameters(model: type[BaseModel]) -> list[Schema]:
