@@ -22,6 +22,9 @@ import redis.asyncio as aioredis
 from keyguard import KeyGuard, KeyHasher, KeyManager, PostgresKeyStore, Settings, SQLiteKeyStore
 from keyguard.ports import KeyStore
 
+# Our own fixtures for apps' tests, as a user enables them: tests/testing runs the README's example.
+pytest_plugins = ["keyguard.testing.pytest_plugin"]
+
 KEY_SHAPE = re.compile(r"[sp]k_[a-z]+_[0-9A-Za-z]{38}")
 TEST_PEPPER = "test-pepper-not-a-secret"
 SERVER_URL = os.environ.get(

@@ -1,5 +1,5 @@
-"""The public API, pinned: every public name of `keyguard`, `keyguard.web` and
-`keyguard.fastapi`, read from the modules themselves (`vars()`), must be listed here and in the
+"""The public API, pinned: every public name of `keyguard`, `keyguard.web`, `keyguard.fastapi`
+and `keyguard.testing`, read from the modules themselves (`vars()`), must be listed here and in the
 module's `__all__`. Adding, removing or renaming one fails this test: do it on purpose."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 import keyguard
 import keyguard.fastapi
+import keyguard.testing
 import keyguard.web
 import keyguard.web.admin
 import keyguard.web.secret_scanning
@@ -98,9 +99,20 @@ PUBLIC = {
         "install_error_handlers",
         "require",
     },
+    keyguard.testing: {"MEMORY_DATABASE_URL", "TEST_ACCOUNT", "memory_guard", "mint", "mint_sync"},
 }
 # Subpackages, present as attributes once imported: the layers (internal) and the edges.
-SUBPACKAGES = {"adapters", "cli", "core", "demo", "fastapi", "ports", "services", "web"}
+SUBPACKAGES = {
+    "adapters",
+    "cli",
+    "core",
+    "demo",
+    "fastapi",
+    "ports",
+    "services",
+    "testing",
+    "web",
+}
 
 
 def _public_names(module: types.ModuleType) -> set[str]:

@@ -179,3 +179,13 @@ async def test_the_readmes_secret_scanning_example_revokes_a_reported_key(
                 )
             assert answer.json()[0]["label"] == "true_positive", answer.text
             assert (await guard.manager.get(created.record.id)).revoked_at is not None
+
+
+def test_the_readmes_testing_example_is_the_test_file_the_suite_runs() -> None:
+    """tests/testing/test_readme_example.py runs with the suite; the README quotes it whole,
+    and enables the plugin as our own conftest.py does."""
+    example = (README.parent / "tests" / "testing" / "test_readme_example.py").read_text()
+    body = example.split('"""', 2)[2].lstrip("\n")
+    assert python_block("from keyguard.testing import") == body
+    enable = python_block("pytest_plugins")
+    assert enable.strip() in (README.parent / "tests" / "conftest.py").read_text()

@@ -7,7 +7,14 @@ import argparse
 from typing import TYPE_CHECKING
 
 from keyguard._guard import KeyGuard
-from keyguard.demo import ADMIN_PATH, DEMO_ACCOUNT, demo_banner, ensure_demo_keys, serve
+from keyguard.demo import (
+    ADMIN_PATH,
+    DEMO_ACCOUNT,
+    demo_banner,
+    ensure_demo_keys,
+    serve,
+    store_location,
+)
 from keyguard.web import management_routes
 
 from ._app import App
@@ -25,7 +32,7 @@ async def demo(app: App, args: argparse.Namespace) -> None:
     page = token_admin_page(guard, DEMO_ACCOUNT)
     sign_in = None if page is None else page.sign_in_link(base + ADMIN_PATH)
     # The banner is the one place the demo's new values are shown: stdout, like `keys create`.
-    app.out.line(demo_banner(keys, base, admin_sign_in=sign_in))
+    app.out.line(demo_banner(keys, base, admin_sign_in=sign_in, store=store_location(guard)))
     try:
         routes = management_routes(guard)
         await serve(

@@ -4,13 +4,14 @@ All in one event loop, as the CLI runs it:
 
     guard = KeyGuard.from_env()
     try:
-        print(demo_banner(await ensure_demo_keys(guard), "http://127.0.0.1:8000"))
+        keys = await ensure_demo_keys(guard)
+        print(demo_banner(keys, "http://127.0.0.1:8000", store=store_location(guard)))
         await serve(guard, host="127.0.0.1", port=8000)  # until Ctrl-C
     finally:
         await guard.stop()  # a no-op once the server's lifespan has stopped it
 """
 
-from ._keys import DEMO_ACCOUNT, demo_banner, ensure_demo_keys
+from ._keys import DEMO_ACCOUNT, demo_banner, ensure_demo_keys, store_location
 from ._serve import make_server, redact_keys_in_server_logs, serve
 from .storefront import ADMIN_PATH, create_app
 
@@ -23,4 +24,5 @@ __all__ = [
     "make_server",
     "redact_keys_in_server_logs",
     "serve",
+    "store_location",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from keyguard._guard import KeyGuard
+from keyguard.adapters import SQLiteKeyStore, mask_url
 from keyguard.core import Access, CreatedKey, KeyQuery, KeyStatus
 
-__all__ = ["DEMO_ACCOUNT", "demo_banner", "ensure_demo_keys"]
+__all__ = ["DEMO_ACCOUNT", "demo_banner", "ensure_demo_keys", "store_location"]
 
 DEMO_ACCOUNT = "demo"
 _NEW_PRODUCT = """'{"name": "Demo Mug", "price": 9.5}'"""
@@ -36,16 +38,34 @@ async def ensure_demo_keys(guard: KeyGuard) -> list[CreatedKey]:
     ]
 
 
+def store_location(guard: KeyGuard) -> str:
+    """Where the guard keeps its keys, for people: a SQLite file's absolute path (a relative
+    one is relative to the folder the command ran in, which the reader may not remember), else
+    the database URL with its password masked."""
+    store = guard.store
+    if isinstance(store, SQLiteKeyStore):
+        if store.path == ":memory:":
+            return "memory (gone when the demo stops)"
+        return f"{os.path.abspath(store.path)} (delete the file to start over)"
+    return mask_url(guard.settings.database_url)
+
+
 def demo_banner(
-    keys: Sequence[CreatedKey], base_url: str, *, admin_sign_in: str | None = None
+    keys: Sequence[CreatedKey],
+    base_url: str,
+    *,
+    admin_sign_in: str | None = None,
+    store: str | None = None,
 ) -> str:
-    """What `keyguard demo` prints: the new keys' values, if any, curl lines to paste, and the
-    admin page's one-time sign-in link (or how to get the page) next to them."""
+    """What `keyguard demo` prints: where its keys are stored (`store_location`), the new keys'
+    values, if any, curl lines to paste, and the admin page's one-time sign-in link (or how to
+    get the page) next to them."""
     base = base_url.rstrip("/")
     secret = _value(keys, Access.SECRET)
     publishable = _value(keys, Access.PUBLISHABLE)
     lines = [
         f"keyguard demo: a storefront API at {base}",
+        *([] if store is None else [f"Key store: {store}"]),
         "",
         *_about_keys(keys, secret, publishable),
     ]
@@ -79,7 +99,8 @@ def _about_keys(keys: Sequence[CreatedKey], secret: str, publishable: str) -> li
 def _curl_lines(base: str, secret: str, publishable: str) -> list[str]:
     json_type = '-H "Content-Type: application/json"'
     return [
-        "  # no key needed",
+        "  # no key needed: what to try, and whether the service is up",
+        f"  curl {base}/",
         f"  curl {base}/health",
         "  # the key you are using (metadata only, never the value)",
         f'  curl -H "Authorization: Bearer {secret}" {base}/v1/me',

@@ -24,6 +24,7 @@ from keyguard.web import APIKeyMiddleware, request_id, success_response
 
 from ._catalogue import Catalogue, parse_new_product
 from ._http import on_http_error, on_keyguard_error, on_server_error, read_json
+from ._index import index, what_to_try
 
 if TYPE_CHECKING:  # the admin page is optional: keyguard[admin]
     from keyguard.web.admin import AdminPage
@@ -54,11 +55,12 @@ def create_app(
     """The storefront behind `APIKeyMiddleware`, with `management_routes` beside it and the
     admin page at `ADMIN_PATH` when one is given (it signs people in itself: no API key)."""
     admin_routes = [] if admin_page is None else [admin_page.mount(ADMIN_PATH)]
-    public_paths = ["/health"]
+    public_paths = ["/", "/health"]  # "/" is that path alone, not everything below it
     if admin_page is not None:
         public_paths += admin_page.public_paths(ADMIN_PATH)
     app = Starlette(
         routes=[
+            Route("/", index, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/v1/me", me, methods=["GET"]),
             Route("/v1/storefront/products", Products),
@@ -83,11 +85,12 @@ def create_app(
         lifespan=guard.lifespan,
     )
     app.state.catalogue = Catalogue()
+    app.state.index = what_to_try(management_routes, None if admin_page is None else ADMIN_PATH)
     return app
 
 
 def _key(request: Request) -> KeyRecord:
-    record = request.state.api_key  # attached by the middleware: every route here but /health
+    record = request.state.api_key  # attached by the middleware: every route but / and /health
     assert isinstance(record, KeyRecord)
     return record
 

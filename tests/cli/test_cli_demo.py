@@ -38,13 +38,15 @@ def _start(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def _banner_keys(process: subprocess.Popen[bytes]) -> dict[str, str]:
+def _banner_keys(process: subprocess.Popen[bytes], seen: list[bytes]) -> dict[str, str]:
+    """The two values the banner prints; every line read on the way is added to `seen`."""
     assert process.stdout is not None
     found: dict[str, str] = {}
     deadline = time.monotonic() + 30
     while len(found) < 2 and time.monotonic() < deadline:
         line = process.stdout.readline()
         assert line, "the demo stopped before printing its keys"
+        seen.append(line)
         for key in KEY.findall(line):
             found[key[:2].decode()] = key.decode()
     return found
@@ -65,9 +67,15 @@ def test_the_demo_serves_on_sqlite_with_the_keys_it_prints(tmp_path: Path) -> No
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     process = _start(tmp_path, port)
+    banner: list[bytes] = []
     try:
-        keys = _banner_keys(process)
+        keys = _banner_keys(process, banner)
         _wait_until_serving(base)
+        index = httpx.get(f"{base}/")  # no key: what to try
+        assert index.status_code == 200
+        assert {"method": "GET", "path": "/health", "key": "none"}.items() <= (
+            index.json()["data"]["try"][0].items()
+        )
         me = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {keys['sk']}"})
         assert me.status_code == 200
         assert me.json()["data"]["prefix"] == "sk_test_"
@@ -80,7 +88,9 @@ def test_the_demo_serves_on_sqlite_with_the_keys_it_prints(tmp_path: Path) -> No
         _, err = process.communicate(timeout=30)
     assert process.returncode == 130, err.decode()[-2000:]  # Ctrl-C's exit status
     assert b"Traceback" not in err
-    assert (tmp_path / "keyguard.db").exists()
+    store = (tmp_path / "keyguard.db").resolve()
+    assert store.exists()
+    assert f"Key store: {store} ".encode() in b"".join(banner)
     for key in keys.values():
         assert key.encode() not in err  # the server's log never shows a value
 
@@ -96,3 +106,11 @@ def test_a_second_run_mints_nothing_and_says_why(tmp_path: Path) -> None:
             out, _ = process.communicate(timeout=30)
         assert bool(KEY.search(out)) is (run == 0)
     assert b"none were minted" in out
+
+
+def test_the_readme_puts_the_demos_store_where_it_is() -> None:
+    """The test above finds the file in the folder the demo ran from: the README says so."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    opening = " ".join(readme.split("\n## ", 1)[0].split())
+    assert "the file `keyguard.db` in the current folder" in opening
+    assert "prints its absolute path" in opening

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import httpx
+import pytest
 
-from keyguard import KeyGuard, KeyQuery, KeyStatus
-from keyguard.demo import create_app, demo_banner, ensure_demo_keys
+from keyguard import KeyGuard, KeyQuery, KeyStatus, Settings
+from keyguard.demo import create_app, demo_banner, ensure_demo_keys, store_location
 
 from ._support import data_of, mint
 
@@ -71,8 +73,8 @@ async def test_every_curl_line_in_the_banner_gets_the_status_it_promises(
     transport = httpx.ASGITransport(app=create_app(guard))
     async with httpx.AsyncClient(transport=transport) as client:
         statuses = [(await client.send(c)).status_code for c in commands]
-    # health, me, list (pk), POST (sk), POST (pk), no key
-    assert statuses == [200, 200, 200, 201, 403, 401]
+    # index, health, me, list (pk), POST (sk), POST (pk), no key
+    assert statuses == [200, 200, 200, 200, 201, 403, 401]
 
 
 async def test_without_new_keys_the_banner_says_how_to_mint_one(guard: KeyGuard) -> None:
@@ -120,3 +122,18 @@ def test_the_banner_gives_the_admin_pages_sign_in_link_or_how_to_get_the_page() 
     without = demo_banner([], BASE)
     assert "sign-in" not in without
     assert "pip install 'keyguard[admin]'" in without
+
+
+def test_the_banner_says_where_the_keys_are_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = KeyGuard(Settings(database_url="sqlite:///keys.db"))
+    where = store_location(relative)
+    assert where.startswith(f"{tmp_path / 'keys.db'} ")  # absolute, whatever the URL said
+    assert f"\nKey store: {where}\n" in demo_banner([], BASE, store=where)
+    assert "Key store" not in demo_banner([], BASE)
+    assert store_location(KeyGuard(Settings(database_url="sqlite://"))).startswith("memory")
+    postgres = KeyGuard(Settings(database_url="postgresql://ann:hunter2@db.example/keys"))
+    assert "hunter2" not in store_location(postgres)
+    assert "db.example/keys" in store_location(postgres)
