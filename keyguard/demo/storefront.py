@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from keyguard._guard import KeyGuard
-from keyguard.core import KeyguardError, KeyRecord, NotFoundError, detail_view, utcnow
-from keyguard.web import APIKeyMiddleware, request_id, success_response
+from keyguard.core import KeyRecord, NotFoundError, detail_view, utcnow
+from keyguard.web import (
+    APIKeyMiddleware,
+    install_error_handlers,
+    request_id,
+    success_response,
+)
 
 from ._catalogue import Catalogue, parse_new_product
-from ._http import on_http_error, on_keyguard_error, on_server_error, read_json
+from ._http import read_json
 from ._index import index, what_to_try
 
 if TYPE_CHECKING:  # the admin page is optional: keyguard[admin]
@@ -77,13 +81,9 @@ def create_app(
                 publishable_routes=STOREFRONT_PUBLISHABLE_ROUTES,
             )
         ],
-        exception_handlers={
-            HTTPException: on_http_error,
-            KeyguardError: on_keyguard_error,
-            Exception: on_server_error,
-        },
         lifespan=guard.lifespan,
     )
+    install_error_handlers(app)
     app.state.catalogue = Catalogue()
     app.state.index = what_to_try(management_routes, None if admin_page is None else ADMIN_PATH)
     return app

@@ -60,12 +60,15 @@ def build_app(*, handlers: bool = True) -> FastAPI:
     async def optional(key: Annotated[KeyRecord | None, Security(APIKeyAuth)]) -> dict[str, Any]:
         return {"key": None if key is None else key.id}
 
+    _add_public_routes(app)
+    _add_item_routes(app)
+    return app
+
+
+def _add_public_routes(app: FastAPI) -> None:
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
-
-    _add_item_routes(app)
-    return app
 
 
 def _add_item_routes(app: FastAPI) -> None:

@@ -47,13 +47,14 @@ class Resource:
         method = "GET" if request.method == "HEAD" else request.method
         endpoint = self.endpoints.get(method)
         if endpoint is None:
-            response = self._not_allowed(request.method, rid)
+            response = self._not_allowed(rid)
         else:
             response = await self._answer(endpoint, request, rid)
         await response(scope, receive, send)
 
-    def _not_allowed(self, method: str, rid: str) -> Response:
-        message = f"{method} is not allowed here; allowed: {self.allow}"
+    def _not_allowed(self, rid: str) -> Response:
+        # Not the method sent: nothing of the request's is echoed back (a method is any token).
+        message = f"This method is not allowed here; allowed: {self.allow}"
         headers = {"allow": self.allow}
         return error_response(
             ErrorCode.METHOD_NOT_ALLOWED, message, rid, status=405, headers=headers
