@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from keyguard import PostgresKeyStore
+
+from ..conftest import SERVER_URL, _admin, _with_database
 from ._support import PEPPER, Cli
 
 
@@ -24,11 +30,39 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/k.db"
 
 
+@pytest.fixture(scope="session")
+def cli_pg_template() -> Iterator[str]:
+    """A migrated database to copy: each CLI test gets a store of its own, since every command
+    counts the whole store's keys against its pepper (other tests mint under other peppers)."""
+    name = f"keyguard_cli_template_{os.getpid()}_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = _with_database(SERVER_URL, name)
+
+    async def migrate() -> None:
+        store = PostgresKeyStore(url)
+        try:
+            await store.migrate()
+        finally:
+            await store.close()
+
+    asyncio.run(migrate())
+    yield name
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def cli_pg_database_url(cli_pg_template: str) -> Iterator[str]:
+    name = f"keyguard_cli_{os.getpid()}_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{cli_pg_template}"'))
+    yield _with_database(SERVER_URL, name)
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
     if request.param == "sqlite":
         return sqlite_url
-    return request.getfixturevalue("pg_database_url")  # type: ignore[no-any-return]
+    return request.getfixturevalue("cli_pg_database_url")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
