@@ -115,27 +115,35 @@ class KeyGuard:
     def __repr__(self) -> str:
         return f"KeyGuard({self.settings!r})"
 
-    async def start(self) -> None:
+    async def start(self, *, wait: bool = True) -> None:
+        """Connect and start the background work. `wait=False` tries the store once,
+        whatever `start_wait` says: for a start on a request's path (the middleware's, when
+        no lifespan ran), where a minute's wait would hold every request behind it."""
         async with self._start_lock:
             if self.started:
                 return
-            await self._open_store()
-            try:
+            await self._open_store(self.settings.start_wait if wait else 0.0)
+            async with contextlib.AsyncExitStack() as undo:
+                undo.push_async_callback(self.store.close)  # until the start succeeded
                 await self.feed.start()
-            except BaseException:
-                await self.store.close()
-                raise
-            self.last_used.start()
-            await log_start(self)
-            if self.shared_cache is not None:
-                if not self.hasher.peppered:
-                    logger.warning(
-                        "no pepper is set: whoever can write to Redis can make keyguard accept"
-                        " any key; set KEYGUARD_PEPPER"
-                    )
-                listen = self.shared_cache.listen(self.verifier.on_shared_change)
-                self._background = [asyncio.create_task(listen, name="keyguard-change-notices")]
-            self.started = True
+                undo.push_async_callback(self.feed.stop)
+                self.last_used.start()
+                undo.push_async_callback(self.last_used.stop)
+                await log_start(self)
+                self._listen()
+                self.started = True
+                undo.pop_all()
+
+    def _listen(self) -> None:
+        if self.shared_cache is None:
+            return
+        if not self.hasher.peppered:
+            logger.warning(
+                "no pepper is set: whoever can write to Redis can make keyguard accept"
+                " any key; set KEYGUARD_PEPPER"
+            )
+        listen = self.shared_cache.listen(self.verifier.on_shared_change)
+        self._background = [asyncio.create_task(listen, name="keyguard-change-notices")]
 
     @property
     def known_hash_versions(self) -> set[str]:
@@ -147,10 +155,10 @@ class KeyGuard:
         """Whether this process can check keys now (for a readiness route): see `Health`."""
         return await check_health(self)
 
-    async def _open_store(self) -> None:
-        """Open the store, trying again until `start_wait` has passed while it is unreachable
-        (or not migrated yet: a release step may be running `keyguard migrate`)."""
-        deadline = time.monotonic() + self.settings.start_wait
+    async def _open_store(self, wait: float) -> None:
+        """Open the store, trying again until `wait` seconds have passed while it is
+        unreachable (or not migrated yet: a release step may be running `keyguard migrate`)."""
+        deadline = time.monotonic() + wait
         delay, attempt = 0.25, 1
         while True:
             try:

@@ -24,7 +24,13 @@ _MORE_THAN_ZERO = (
     "change_poll_interval",
     "redis_timeout",
     "last_used_interval",
+    "redis_cache_ttl",  # Redis refuses PX 0: the shared cache would never fill, silently
+    "redis_negative_ttl",
 )
+_DAY = 86_400.0
+# Calls wait at most this long: past it, a hung store would hold requests instead of a 503.
+_MAX_SECONDS = {"store_timeout": 60.0, "redis_timeout": 10.0, "change_log_retention": 30 * _DAY}
+_MAX_CACHE_SIZE = 10_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,11 +63,7 @@ class Settings:
     statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
 
     def __post_init__(self) -> None:
-        for name in _MORE_THAN_ZERO:
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be more than 0")
-        if self.local_cache_size < 1:
-            raise ValueError("local_cache_size must be 1 or more")
+        self._check_bounds()
         try:  # here, so that the error can name where the bad name came from
             KeyFormat(self.environments)
         except ValueError as exc:
@@ -74,6 +76,22 @@ class Settings:
             raise ValueError("start_wait must be 0 or more")
         if self.change_log_retention < self.redis_cache_ttl + 60:
             raise ValueError("change_log_retention must exceed redis_cache_ttl by 60 s or more")
+
+    def _check_bounds(self) -> None:
+        """Finite and within sense: NaN passes every comparison, and a timeout of 1e308
+        seconds is no timeout at all (requests would hang instead of getting a 503)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not 0 <= value <= _MAX_SECONDS.get(f.name, _DAY):
+                limit = _MAX_SECONDS.get(f.name, _DAY)
+                raise ValueError(f"{f.name} must be a number of seconds from 0 to {limit:g}")
+        for name in _MORE_THAN_ZERO:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be more than 0")
+        if not 1 <= self.local_cache_size <= _MAX_CACHE_SIZE:
+            raise ValueError(f"local_cache_size must be from 1 to {_MAX_CACHE_SIZE}")
+        if self.pepper is not None and not self.pepper.strip():
+            raise ValueError("pepper must not be blank: leave it unset, or set a secret")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

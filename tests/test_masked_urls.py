@@ -65,3 +65,16 @@ def test_no_password_spills_out_whatever_it_holds(password: str) -> None:
 def test_a_url_without_secrets_is_shown_as_written() -> None:
     for url in ("sqlite:////tmp/keys.db", "sqlite:///keys.db", "redis://127.0.0.1:6379/0"):
         assert mask_url(url) == url
+
+
+def test_a_redis_user_info_without_a_colon_is_taken_for_a_password() -> None:
+    assert mask_url("redis://Sup3rSecret@cache:6379/0") == "redis://***@cache:6379/0"
+    assert mask_url("rediss://Sup3rSecret@cache:6379/0") == "rediss://***@cache:6379/0"
+
+
+def test_a_libpq_connection_string_is_not_repeated() -> None:
+    from keyguard.adapters import store_from_url
+
+    with pytest.raises(ValueError, match="unsupported database URL") as caught:
+        store_from_url("host=db user=app password=s3cret dbname=app")
+    assert "s3cret" not in str(caught.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,33 @@ def test_the_statement_cache_setting_reaches_the_postgres_pool() -> None:
     assert isinstance(guard.store, PostgresKeyStore)
     assert guard.store._pool_options["statement_cache_size"] == 0
     assert KeyGuard(Settings(database_url="sqlite://")).store is not None  # ignored there
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"start_wait": float("nan")}, "start_wait"),
+        ({"max_staleness": float("inf")}, "max_staleness"),
+        ({"store_timeout": 1e308}, "store_timeout"),
+        ({"redis_timeout": 60.0}, "redis_timeout"),
+        ({"redis_cache_ttl": 0.0}, "redis_cache_ttl"),
+        ({"redis_negative_ttl": -1.0}, "redis_negative_ttl"),
+        ({"local_cache_size": 10**20}, "local_cache_size"),
+        ({"pepper": "  "}, "pepper"),
+    ],
+)
+def test_settings_out_of_sense_are_refused_by_name(overrides: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{field} "):
+        Settings(**overrides)
+
+
+def test_an_environment_value_out_of_sense_names_its_variable() -> None:
+    with pytest.raises(ValueError, match=r"^KEYGUARD_STORE_TIMEOUT must be"):
+        Settings.from_env({"KEYGUARD_STORE_TIMEOUT": "1e300"})
+
+
+def test_a_redis_url_that_does_not_parse_names_no_part_of_its_password() -> None:
+    with pytest.raises(ValueError, match="is not a URL redis-py can read") as caught:
+        RedisKeyCache.from_url("redis://:Sup3r/Secret@cache:6379/0", mac_key=b"k" * 32)
+    assert "Sup3r" not in str(caught.value)
+    assert "Secret" not in str(caught.value)

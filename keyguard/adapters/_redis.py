@@ -97,14 +97,20 @@ class RedisKeyCache:
     def from_url(
         cls, url: str, *, timeout: float = 0.25, max_connections: int = 50, **options: Any
     ) -> RedisKeyCache:
-        pool = aioredis.ConnectionPool.from_url(
-            url,
-            # Room beyond the calls `gate` lets through: the channel's connection, the limiter's.
-            max_connections=2 * max_connections + 1,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry_on_timeout=False,
-        )
+        try:
+            pool = aioredis.ConnectionPool.from_url(
+                url,
+                # Room beyond the calls `gate` lets through: the channel's, the limiter's.
+                max_connections=2 * max_connections + 1,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry_on_timeout=False,
+            )
+        except ValueError:  # redis-py's message quotes the URL's parts: a password, say
+            raise ValueError(
+                f"the Redis URL {mask_url(url)!r} is not a URL redis-py can read"
+                " (a password holding / ? # @ must be percent-encoded)"
+            ) from None
         client = aioredis.Redis.from_pool(pool)  # owns the pool: closing the client closes it
         cache = cls(client, max_connections=max_connections, **options)
         cache._url = url

@@ -25,6 +25,6 @@ def store_from_url(
         if statement_cache_size is not None:
             options["statement_cache_size"] = statement_cache_size
         return PostgresKeyStore.from_url(url, **options)
-    raise ValueError(
-        f"unsupported database URL {mask_url(url)!r}: use sqlite:///path.db or postgresql://..."
-    )
+    # A libpq "host=... password=..." string is no URL mask_url can read: name none of it.
+    shown = f" {mask_url(url)!r}" if "://" in url else ""
+    raise ValueError(f"unsupported database URL{shown}: use sqlite:///path.db or postgresql://...")

@@ -17,12 +17,15 @@ def mask_url(url: str) -> str:
     """The URL with every password replaced by `***`, for logs and reprs. The user-info ends
     at the last `@`, not where a URL parser would end it: a password holding `/`, `?` or `#`
     (unencoded, as people write them) would otherwise spill into the path. A query that does
-    not parse is masked whole: it cannot be shown safely. Nothing else is rewritten."""
+    not parse is masked whole: it cannot be shown safely."""
     head, sep, rest = url.partition("://")
     if sep and "@" in rest:
         userinfo, _, after = rest.rpartition("@")
         if ":" in userinfo:
             rest = f"{userinfo.split(':', 1)[0]}:{MASK}@{after}"
+        elif head.startswith("redis"):  # redis, rediss, redis+sentinel
+            # `redis://secret@host`: what people write for a password-only Redis.
+            rest = f"{MASK}@{after}"
     masked = head + sep + rest
     base, question, query = masked.partition("?")
     if not question:

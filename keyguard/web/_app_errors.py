@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from keyguard.core import ErrorCode, KeyguardError
+from keyguard.core import ErrorCode, KeyguardError, NotFoundError
 
 from ._envelope import (
     FORBIDDEN_MESSAGE,
@@ -33,6 +33,7 @@ __all__ = ["install_error_handlers", "on_http_error", "on_keyguard_error", "on_s
 
 logger = logging.getLogger(__name__)
 INTERNAL_MESSAGE = "Something went wrong on our side. Try again, or quote the request id."
+NOT_FOUND_MESSAGE = "There is no such resource."
 _MESSAGES = {
     ErrorCode.INVALID_API_KEY: MISSING_KEY_MESSAGE,
     ErrorCode.FORBIDDEN: FORBIDDEN_MESSAGE,
@@ -72,9 +73,14 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_keyguard_error(request: Request, exc: Exception) -> Response:
-    """A `KeyguardError` (say, `NotFoundError` from the key manager) with its status."""
+    """A `KeyguardError` (say, `NotFoundError` from the key manager) with its status. A
+    not-found says so in fixed words: the manager's message names the id asked for, which
+    came from the request (a path segment, say), and nothing of the request is echoed."""
     assert isinstance(exc, KeyguardError)
-    return keyguard_error_response(exc, request_id(request.scope))
+    rid = request_id(request.scope)
+    if isinstance(exc, NotFoundError):
+        return error_response(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE, rid, status=404)
+    return keyguard_error_response(exc, rid)
 
 
 async def on_server_error(request: Request, exc: Exception) -> Response:

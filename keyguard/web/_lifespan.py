@@ -28,8 +28,12 @@ def startup_failure(exc: BaseException) -> str:
     """One line: why keyguard could not start. keyguard's own errors already say what to do
     (`run keyguard migrate`) and mask any password in a URL."""
     if isinstance(exc, KeyguardError):
-        return f"keyguard cannot start: {exc}"
-    return f"keyguard cannot start: {type(exc).__name__}: {exc}"
+        return _one_line(f"keyguard cannot start: {exc}")
+    return _one_line(f"keyguard cannot start: {type(exc).__name__}: {exc}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 async def run_lifespan(
@@ -54,11 +58,13 @@ async def run_lifespan(
         if lifespan.read_startup:  # its own start-up failed, and it did not say so
             logger.exception("the app's start-up failed")
             await guard.stop()
-            message = f"the app's start-up failed: {type(exc).__name__}: {exc}"
+            message = _one_line(f"the app's start-up failed: {type(exc).__name__}: {exc}")
             await send({"type": "lifespan.startup.failed", "message": message})
             return None
     if not lifespan.started_by_app:
         await lifespan.serve_alone()
+    elif not lifespan.finished:  # it started, then returned without waiting for the end
+        await lifespan.finish_alone()
     return None
 
 
@@ -72,6 +78,8 @@ class _AppLifespan:
         self._receive = receive
         self._send = send
         self.started_by_app = False
+        self.finished = False  # the app said its lifespan ended (or never began)
+        self.shutdown_asked = False  # the app read the server's shut-down message
 
     @property
     def read_startup(self) -> bool:
@@ -81,21 +89,28 @@ class _AppLifespan:
         if self._pending is not None:
             message, self._pending = self._pending, None
             return message
-        return await self._receive()
+        message = await self._receive()
+        self.shutdown_asked = self.shutdown_asked or message["type"] == "lifespan.shutdown"
+        return message
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind.startswith("lifespan.startup."):
             self.started_by_app = True
         if kind in _STOPS_GUARD:
+            self.finished = True
             await self.guard.stop()
         await self._send(message)
 
     async def serve_alone(self) -> None:
         """The app ignored the lifespan, or raised on it before answering: keyguard keeps it."""
         await self._send({"type": "lifespan.startup.complete"})
-        while (await self._receive())["type"] != "lifespan.shutdown":
-            pass
+        await self.finish_alone()
+
+    async def finish_alone(self) -> None:
+        """Until the server's shut-down, then stop the guard (flushing last-used times)."""
+        while not self.shutdown_asked:
+            self.shutdown_asked = (await self._receive())["type"] == "lifespan.shutdown"
         await self.guard.stop()
         await self._send({"type": "lifespan.shutdown.complete"})
 

@@ -224,7 +224,7 @@ class APIKeyMiddleware:
 
     async def _start_guard(self) -> bool:
         try:
-            await self.guard.start()
+            await self.guard.start(wait=False)  # a request is waiting: no `start_wait` here
         except KeyguardError as exc:
             logger.error("keyguard cannot start: %s", exc)
             return False

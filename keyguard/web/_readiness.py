@@ -6,6 +6,7 @@ bounds, else 503, in the envelope either way, with what answered and what did no
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -22,6 +23,9 @@ __all__ = ["readiness_endpoint"]
 
 def readiness_endpoint(guard: KeyGuard) -> Callable[[Request], Awaitable[Response]]:
     async def ready(request: Request) -> Response:
+        if not guard.started:  # no lifespan started it: a probe may (else it never would)
+            with contextlib.suppress(Exception):  # what failed is in the log, and below
+                await guard.start(wait=False)
         health = await guard.health()
         rid = request_id(request.scope)
         if health.ready:

@@ -46,12 +46,16 @@ def _one_line(done: subprocess.CompletedProcess[str], status: int) -> str:
         ("LOCAL_CACHE_TTL", "abc", "KEYGUARD_LOCAL_CACHE_TTL must be a number of seconds"),
         ("STORE_TIMEOUT", "nan", "KEYGUARD_STORE_TIMEOUT must be a number of seconds"),
         ("LOCAL_CACHE_SIZE", "1.5", "KEYGUARD_LOCAL_CACHE_SIZE must be a whole number"),
-        ("LOCAL_CACHE_SIZE", "0", "KEYGUARD_LOCAL_CACHE_SIZE must be 1 or more"),
+        ("LOCAL_CACHE_SIZE", "0", "KEYGUARD_LOCAL_CACHE_SIZE must be from 1 to 10000000"),
         ("CHANGE_NOTIFICATIONS", "maybe", "KEYGUARD_CHANGE_NOTIFICATIONS must be true or false"),
         ("ENVIRONMENTS", ", ,", "KEYGUARD_ENVIRONMENTS must name at least one environment"),
         ("ENVIRONMENTS", "test,Live", "KEYGUARD_ENVIRONMENTS: environment names are lowercase"),
         ("LOCAL_CACHE_TTL", "5", "KEYGUARD_LOCAL_CACHE_TTL must be between 0 and max_staleness"),
-        ("REDIS_URL", "http://cache", "Redis URL must specify one of the following schemes"),
+        (
+            "REDIS_URL",
+            "http://cache",
+            "the Redis URL 'http://cache' is not a URL redis-py can read",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_and_status_2(

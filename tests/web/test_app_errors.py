@@ -35,7 +35,8 @@ async def gone(request: Request) -> JSONResponse:
 
 
 async def no_such_key(request: Request) -> JSONResponse:
-    raise NotFoundError("There is no such key.")
+    key_id = request.path_params["key_id"]  # as an app hands a path segment to the manager
+    raise NotFoundError(f"no API key with id {key_id!r}")
 
 
 async def crash(request: Request) -> JSONResponse:
@@ -49,7 +50,7 @@ async def client(guard: KeyGuard) -> AsyncIterator[httpx.AsyncClient]:
             Route("/secret", secret_only),
             Route("/orders/1", not_yours),
             Route("/gone", gone),
-            Route("/keys/1", no_such_key),
+            Route("/keys/{key_id}", no_such_key),
             Route("/crash", crash),
             Route("/post-only", secret_only, methods=["POST"]),
         ]
@@ -98,8 +99,9 @@ async def test_the_apps_own_errors_are_in_the_envelope(
     assert error_of(mine, 403, "FORBIDDEN")["message"] == "That order belongs to another account."
     assert "www-authenticate" not in mine.headers  # the app's reason, not the key's scopes
     error_of(await client.get("/gone", headers=headers), 410, "VALIDATION_ERROR")
-    missing = error_of(await client.get("/keys/1", headers=headers), 404, "NOT_FOUND")
-    assert missing["message"] == "There is no such key."
+    missing = error_of(await client.get("/keys/ECHOED", headers=headers), 404, "NOT_FOUND")
+    assert "ECHOED" not in str(missing)  # nothing of the request comes back
+    assert missing["message"] == "There is no such resource."
 
 
 async def test_a_crash_is_500_with_the_request_id(

@@ -76,11 +76,10 @@ async def sqlite_guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
     await guard.stop()
 
 
-async def test_ready_once_started_and_not_before(sqlite_guard: KeyGuard) -> None:
+async def test_the_probe_starts_a_guard_no_lifespan_started(sqlite_guard: KeyGuard) -> None:
     before = await sqlite_guard.health()
     assert not before.ready
-    async with _client(sqlite_guard) as client:
-        await sqlite_guard.start()
+    async with _client(sqlite_guard) as client:  # no lifespan: only a request can start it
         answer = await client.get("/ready")
     assert answer.status_code == 200
     assert answer.json()["data"] == {

@@ -124,7 +124,7 @@ class SecretScanningEndpoint:
     async def _act(
         self, reported: list[ReportedToken], rid: str
     ) -> list[tuple[ReportedToken, bool]]:
-        await self.guard.start()  # a no-op once the app's lifespan (or the middleware) did
+        await self.guard.start(wait=False)  # a no-op once the app's lifespan (or middleware) did
         ours: dict[str, bool] = {}
         for item in reported:
             if item.token not in ours:  # a token reported twice is acted on once
