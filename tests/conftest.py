@@ -52,23 +52,30 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+async def migrate_database(url: str) -> None:
+    """`keyguard migrate` on `url`, as a release step runs it."""
+    store = PostgresKeyStore(url)
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
+
+
+def migrated_database(prefix: str) -> Iterator[tuple[str, str]]:
+    """A database of its own, migrated: (name, URL), dropped when the generator closes."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = _with_database(SERVER_URL, name)
+    asyncio.run(migrate_database(url))
+    yield name, url
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A database made for this run, migrated, dropped at the end."""
-    name = f"keyguard_test_{os.getpid()}_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = _with_database(SERVER_URL, name)
-
-    async def migrate() -> None:
-        store = PostgresKeyStore(url)
-        try:
-            await store.migrate()
-        finally:
-            await store.close()
-
-    asyncio.run(migrate())
-    yield url
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for _, url in migrated_database("keyguard_test"):
+        yield url
 
 
 @pytest.fixture

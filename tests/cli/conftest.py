@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from keyguard import PostgresKeyStore
-
-from ..conftest import SERVER_URL, _admin, _with_database
+from ..conftest import SERVER_URL, _admin, _with_database, migrated_database
 from ._support import PEPPER, Cli
 
 
@@ -34,20 +32,8 @@ def sqlite_url(tmp_path: Path) -> str:
 def cli_pg_template() -> Iterator[str]:
     """A migrated database to copy: each CLI test gets a store of its own, since every command
     counts the whole store's keys against its pepper (other tests mint under other peppers)."""
-    name = f"keyguard_cli_template_{os.getpid()}_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = _with_database(SERVER_URL, name)
-
-    async def migrate() -> None:
-        store = PostgresKeyStore(url)
-        try:
-            await store.migrate()
-        finally:
-            await store.close()
-
-    asyncio.run(migrate())
-    yield name
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for name, _ in migrated_database("keyguard_cli_template"):
+        yield name
 
 
 @pytest.fixture

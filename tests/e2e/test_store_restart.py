@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from keyguard import PostgresKeyStore, Settings
+from keyguard import Settings
 
+from ..conftest import migrate_database
 from ._postgres_server import PostgresServer
 from ._support import PEPPER, wait_for
 from .conftest import MakeGuard
@@ -27,18 +28,10 @@ def pg_server() -> Iterator[PostgresServer]:
         server.remove()
 
 
-async def _migrate(url: str) -> None:
-    store = PostgresKeyStore(url)
-    try:
-        await store.migrate()
-    finally:
-        await store.close()
-
-
 async def test_a_crashed_and_restarted_store_misses_no_change(
     pg_server: PostgresServer, make_guard: MakeGuard, account: str
 ) -> None:
-    await _migrate(pg_server.url)
+    await migrate_database(pg_server.url)
     settings = Settings(database_url=pg_server.url, pepper=PEPPER, store_timeout=1.0)
     server = await make_guard(settings)
     revoker = await make_guard(settings)

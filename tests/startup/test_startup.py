@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from keyguard import KeyGuard, PostgresKeyStore, Settings
+from keyguard import KeyGuard, Settings
 
 from .._keyguard_process import HOST, clean_env, free_port
+from ..conftest import migrate_database
 
 ROOT = Path(__file__).resolve().parents[2]
 EXIT_WAIT = 30.0
@@ -169,7 +170,7 @@ def test_a_database_that_comes_up_later_is_waited_for_when_asked(
         assert time.monotonic() < deadline, server.output
         assert server.process.poll() is None, server.output
         time.sleep(0.05)
-    asyncio.run(_migrate(empty_pg_database_url))  # the release step, running late
+    asyncio.run(migrate_database(empty_pg_database_url))  # the release step, running late
     server.wait_answering()
     assert httpx.get(server.url + "/state").json() == {"ready": True}
     assert server.stop()
@@ -181,11 +182,3 @@ async def _mint(settings: Settings) -> str:
             account="startup", name="k", environment="test", access="secret"
         )
     return created.value
-
-
-async def _migrate(url: str) -> None:
-    store = PostgresKeyStore(url)
-    try:
-        await store.migrate()
-    finally:
-        await store.close()
