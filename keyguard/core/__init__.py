@@ -53,6 +53,22 @@ from ._keyformat import (
     ParsedKey,
     checksum,
 )
+from ._permissions import (
+    MAX_PERMISSIONS,
+    PERMISSION_PATTERN,
+    Permissions,
+    validate_permission,
+    validate_permissions,
+)
+from ._places import (
+    MAX_PLACES,
+    NetworkMatcher,
+    OriginMatcher,
+    browser_signals,
+    origin_from_referer,
+    validate_networks,
+    validate_origins,
+)
 from ._queries import AuditQuery, KeyQuery, KeySort
 from ._rate_window import seconds_to_wait
 from ._records import (
@@ -103,7 +119,10 @@ __all__ = [
     "MAX_METADATA_BYTES",
     "MAX_METADATA_DEPTH",
     "MAX_NAME_LENGTH",
+    "MAX_PERMISSIONS",
+    "MAX_PLACES",
     "NEVER_USED",
+    "PERMISSION_PATTERN",
     "RANDOM_LENGTH",
     "SHARED_CACHE_MAC_CONTEXT",
     "SUMMARY_FIELDS",
@@ -132,9 +151,12 @@ __all__ = [
     "KeySort",
     "KeyStatus",
     "KeyguardError",
+    "NetworkMatcher",
     "NotFoundError",
+    "OriginMatcher",
     "Page",
     "ParsedKey",
+    "Permissions",
     "RoutePattern",
     "SchemaNotMigratedError",
     "StoreUnavailableError",
@@ -143,6 +165,7 @@ __all__ = [
     "audit_cursor",
     "audit_cursor_position",
     "audit_view",
+    "browser_signals",
     "candidate_key",
     "checked_audit_cursor",
     "checked_key_cursor",
@@ -162,6 +185,7 @@ __all__ = [
     "key_cursor_position",
     "new_id",
     "now_text",
+    "origin_from_referer",
     "parse_access",
     "parse_duration",
     "parse_time",
@@ -173,4 +197,8 @@ __all__ = [
     "validate_environment",
     "validate_metadata",
     "validate_name",
+    "validate_networks",
+    "validate_origins",
+    "validate_permission",
+    "validate_permissions",
 ]

@@ -1,0 +1,133 @@
+"""Where a key may be used from: origins (exact and wildcard), networks (IPv4, IPv6 and
+IPv4-mapped), and browser signals. Property tests against an independent oracle."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keyguard.core import (
+    MAX_PLACES,
+    NetworkMatcher,
+    OriginMatcher,
+    ValidationError,
+    browser_signals,
+    origin_from_referer,
+    validate_networks,
+    validate_origins,
+)
+
+labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+hosts = st.lists(labels, min_size=1, max_size=4).map(".".join)
+schemes = st.sampled_from(["http", "https"])
+
+
+def test_origins_are_stored_in_one_form() -> None:
+    assert validate_origins(
+        ["HTTPS://Shop.Example.com:443", "http://localhost:3000", "https://*.example.com"]
+    ) == ("https://shop.example.com", "http://localhost:3000", "https://*.example.com")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://shop.example.com/", "https://shop.example.com/path", "ftp://x.com", "https://*.com",
+     "https://a.*.example.com", "https://shop.example.com:0", "https://shop.example.com:70000",
+     "https://-bad.example.com", "null", "", "https://user@shop.example.com", "*"],
+)  # fmt: skip
+def test_what_is_not_an_origin_is_refused_by_position(origin: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_origins(["https://ok.example.com", origin])
+    assert caught.value.issues[0].field == "allowedOrigins[1]"
+
+
+@given(schemes, hosts, hosts)
+def test_a_wildcard_allows_subdomains_only_of_its_scheme(
+    scheme: str, sub: str, domain: str
+) -> None:
+    if "." not in domain:
+        domain += ".example"
+    matcher = OriginMatcher(validate_origins([f"{scheme}://*.{domain}"]))
+    assert matcher.allows(f"{scheme}://{sub}.{domain}")
+    assert not matcher.allows(f"{scheme}://{domain}")  # the domain itself is not below it
+    assert not matcher.allows(f"{scheme}://{sub}{domain}")  # glued on, not below
+    other = "http" if scheme == "https" else "https"
+    assert not matcher.allows(f"{other}://{sub}.{domain}")
+    assert not matcher.allows(f"{scheme}://{sub}.{domain}.evil")
+
+
+@given(schemes, hosts, st.integers(1, 65535) | st.none())
+def test_an_exact_origin_allows_itself_and_nothing_else(
+    scheme: str, host: str, port: int | None
+) -> None:
+    origin = f"{scheme}://{host}" + ("" if port is None else f":{port}")
+    matcher = OriginMatcher(validate_origins([origin]))
+    assert matcher.allows(origin)
+    assert matcher.allows(origin.upper().replace(scheme.upper(), scheme))
+    assert not matcher.allows(f"{scheme}://x{host}")
+    assert not matcher.allows("null")
+
+
+def test_referers_give_their_origin() -> None:
+    assert origin_from_referer("https://shop.example.com/cart?x=1") == "https://shop.example.com"
+    assert origin_from_referer("https://u:p@shop.example.com/") is None
+    assert origin_from_referer("not a url") is None
+
+
+networks = st.one_of(
+    st.builds(lambda a, n: ipaddress.ip_network((a, n), strict=False),
+              st.ip_addresses(v=4), st.integers(0, 32)),
+    st.builds(lambda a, n: ipaddress.ip_network((a, n), strict=False),
+              st.ip_addresses(v=6), st.integers(0, 128)),
+)  # fmt: skip
+
+
+@given(st.lists(networks, min_size=1, max_size=5), st.ip_addresses())
+def test_an_address_is_allowed_exactly_when_a_network_holds_it(
+    allowed: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    matcher = NetworkMatcher(validate_networks([str(n) for n in allowed]))
+    client = address
+    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped
+    assert matcher.allows(str(address)) is any(client in n for n in allowed)
+
+
+def test_an_ipv4_mapped_client_is_its_ipv4_address() -> None:
+    matcher = NetworkMatcher(validate_networks(["10.0.0.0/8"]))
+    assert matcher.allows("::ffff:10.1.2.3")
+    assert not matcher.allows("::ffff:11.1.2.3")
+    assert not matcher.allows("unknown")
+
+
+@pytest.mark.parametrize("network", ["10.0.0.1/8", "300.0.0.0/8", "10.0.0.0/33", "fe80::/129", "x"])
+def test_what_is_not_a_network_is_refused(network: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_networks([network])
+    assert caught.value.issues[0].field == "allowedNetworks[0]"
+
+
+def test_lists_are_bounded() -> None:
+    with pytest.raises(ValidationError, match=f"at most {MAX_PLACES}"):
+        validate_networks([f"10.0.{i // 256}.{i % 256}/32" for i in range(MAX_PLACES + 1)])
+
+
+@pytest.mark.parametrize(
+    ("headers", "browser"),
+    [
+        ([], False),
+        ([(b"sec-fetch-site", b"none"), (b"sec-fetch-mode", b"no-cors")], False),
+        ([(b"sec-fetch-site", b"same-origin"), (b"sec-fetch-mode", b"same-origin")], False),
+        ([(b"sec-fetch-site", b"cross-site")], True),
+        ([(b"sec-fetch-site", b"Same-Site")], True),
+        ([(b"sec-fetch-mode", b"cors")], True),
+        ([(b"sec-fetch-mode", b"navigate")], True),
+        ([(b"origin", b"https://shop.example.com")], True),
+        ([(b"user-agent", b"curl/8.0")], False),
+    ],
+)
+def test_browser_signals(headers: list[tuple[bytes, bytes]], browser: bool) -> None:
+    assert browser_signals(headers) is browser
