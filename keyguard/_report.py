@@ -34,7 +34,7 @@ def describe_store(url: str) -> str:
         return mask_url(url)
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
     if not path or path == ":memory:":
-        return "sqlite (in memory)"
+        return "memory (SQLite; gone when the process stops)"
     return f"sqlite:///{Path(path).resolve()}"
 
 

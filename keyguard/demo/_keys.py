@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from keyguard._guard import KeyGuard
-from keyguard.adapters import SQLiteKeyStore, mask_url
+from keyguard._report import describe_store
 from keyguard.core import Access, CreatedKey, KeyQuery, KeyStatus
 
 __all__ = ["DEMO_ACCOUNT", "demo_banner", "ensure_demo_keys", "store_location"]
@@ -38,16 +37,16 @@ async def ensure_demo_keys(guard: KeyGuard) -> list[CreatedKey]:
     ]
 
 
+_SQLITE_FILE = "sqlite:///"
+
+
 def store_location(guard: KeyGuard) -> str:
-    """Where the guard keeps its keys, for people: a SQLite file's absolute path (a relative
-    one is relative to the folder the command ran in, which the reader may not remember), else
-    the database URL with its password masked."""
-    store = guard.store
-    if isinstance(store, SQLiteKeyStore):
-        if store.path == ":memory:":
-            return "memory (gone when the demo stops)"
-        return f"{os.path.abspath(store.path)} (delete the file to start over)"
-    return mask_url(guard.settings.database_url)
+    """Where the guard keeps its keys, for people: as the start-up line says it (a SQLite
+    file by its absolute path, else the URL masked), with how to start over from a file."""
+    where = describe_store(guard.settings.database_url)
+    if where.startswith(_SQLITE_FILE):
+        return f"{where.removeprefix(_SQLITE_FILE)} (delete the file to start over)"
+    return where
 
 
 def demo_banner(

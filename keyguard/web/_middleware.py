@@ -206,9 +206,8 @@ class APIKeyMiddleware:
             )
         scope["auth"] = memo[1]
         scope["user"] = memo[2]
-        scope[REALM_KEY] = (
-            self.realm
-        )  # for a 403 the app answers with an insufficient_scope challenge
+        # For a 403 the app answers (`@requires`) with an insufficient_scope challenge.
+        scope[REALM_KEY] = self.realm
 
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0
