@@ -23,35 +23,11 @@ from keyguard.core import FieldIssue, ValidationError
 
 from ._errors import keyguard_error_response
 from ._json import request_id
+from ._validation_words import validation_message
 
 __all__ = ["on_validation_error"]
 
 _UNKNOWN_FIELD = "holds a field this operation does not take"
-_MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not taken here",
-    "json_invalid": "must be valid JSON",
-    "literal_error": "must be one of: {expected}",
-    "enum": "must be one of: {expected}",
-    "string_type": "must be a string",
-    "string_too_short": "must be at least {min_length} characters",
-    "string_too_long": "must be at most {max_length} characters",
-    "string_pattern_mismatch": "is not in the expected form",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "greater_than": "must be more than {gt}",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than": "must be less than {lt}",
-    "less_than_equal": "must be at most {le}",
-    "list_type": "must be a list",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-}
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
@@ -82,13 +58,7 @@ def _message(error: Mapping[str, Any], field: str, names: frozenset[str]) -> str
     kind = error.get("type", "")
     if kind == "extra_forbidden" and str((error.get("loc") or ("",))[-1]) not in names:
         return _UNKNOWN_FIELD
-    template = _MESSAGES.get(kind)
-    if template is None:
-        return "is not valid here"  # pydantic's own words may quote what was sent
-    try:
-        return template.format(**(error.get("ctx") or {}))
-    except (KeyError, IndexError):
-        return "is not valid here"
+    return validation_message(kind, error.get("ctx"))
 
 
 def _declared_names(dependant: Dependant) -> frozenset[str]:

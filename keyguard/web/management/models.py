@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from keyguard.core import AuditEventType, FieldIssue, KeySort, KeyStatus, ValidationError
 
+from .._validation_words import validation_message
 from .field_types import (
     DEFAULT_GRACE_HOURS,
     AccessName,
@@ -176,27 +177,9 @@ def _issues(exc: PydanticValidationError, where: str) -> list[FieldIssue]:
 
 
 def _message(error: ErrorDetails) -> str:
-    kind, context = error["type"], error.get("ctx") or {}
-    if kind == "keyguard":
+    if error["type"] == "keyguard":
         return str(error["msg"])
-    if kind in _MESSAGES:
-        return _MESSAGES[kind].format(**context)
-    return "is not valid here"  # pydantic's own words may quote what was sent
+    return validation_message(error["type"], error.get("ctx"))
 
 
 _UNKNOWN_FIELD = "holds a field this operation does not take (see the API's document)"
-_MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known field",
-    "literal_error": "must be one of: {expected}",
-    "enum": "must be one of: {expected}",
-    "string_type": "must be a string",
-    "string_too_long": "must be at most {max_length} characters",
-    "string_pattern_mismatch": "is not in the expected form",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than_equal": "must be at most {le}",
-    "bool_type": "must be true or false",
-    "model_type": "must be a JSON object",
-}
