@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from starlette.applications import Starlette
 
 from keyguard import APIKeyMiddleware, KeyHasher, KeyRecord
+from keyguard.adapters._redis import entry_key
 from keyguard.adapters._sql_shapes import KEY_COLUMNS  # the very query keyguard's store runs
 from keyguard.core import CredentialProblem, extract_key
 from keyguard.services import Verdict
@@ -155,7 +156,7 @@ async def _references(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[C
     conn = await asyncpg.connect(env.database_url, timeout=5)
     stack.push_async_callback(conn.close)
     stmt = await conn.prepare(f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE digest = $1")
-    get = functools.partial(client.get, f"{env.redis_prefix}key:{digest.hex()}")
+    get = functools.partial(client.get, entry_key(env.redis_prefix, digest))
     fetch = functools.partial(stmt.fetchrow, digest)
     return [
         call_case("ref.redis_get", get, lambda value: value is not None, awaited=True),

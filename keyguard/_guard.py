@@ -36,6 +36,7 @@ from keyguard.services import (
     KeyVerifier,
     LastUsedRecorder,
     LocalCache,
+    RefusalLog,
     stop_tasks,
 )
 
@@ -76,6 +77,7 @@ class KeyGuard:
             hasher=self.hasher,
             listeners=[self.verifier.on_key_change],
         )
+        self.refusal_log = RefusalLog(self.store)  # keys used from places they may not be
         self.feed = self._feed()
         self.started = False
         self._start_lock = asyncio.Lock()
@@ -188,6 +190,7 @@ class KeyGuard:
                 if self.shared_cache is not None:
                     steps.push_async_callback(self.shared_cache.close)
                 steps.push_async_callback(self.last_used.stop)  # its last write needs the store
+                steps.push_async_callback(self.refusal_log.drain)  # so do these
                 steps.push_async_callback(self.verifier.shared.close)
                 steps.push_async_callback(stop_tasks, self._background)
                 steps.push_async_callback(self.feed.stop)

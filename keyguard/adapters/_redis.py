@@ -26,12 +26,15 @@ from ._failures import network_failure, one_line
 from ._redis_entries import BAD, EntryCodec
 from ._urls import mask_url
 
-__all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache"]
+__all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache", "entry_key"]
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "keyguard:"
 CHANNEL = "changes"  # under the prefix: keyguard:changes
-_ENTRY = "key:"
+# Entries carry a key's restrictions since the second format. A process of an older release
+# would read such an entry, ignore the restrictions and let a restricted key do everything:
+# the new format lives under new names, which older processes never read.
+_ENTRY = "key2:"
 _TOMBSTONE = b"!"
 _INVALIDATE_ATTEMPTS = 3
 _MAX_DECODED = 10_000
@@ -61,6 +64,11 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, RedisTimeoutError):
         return "no answer in time"
     return network_failure(exc) or type(exc).__name__
+
+
+def entry_key(prefix: str, digest: bytes) -> str:
+    """Where the entry for a digest lives under a key prefix."""
+    return f"{prefix}{_ENTRY}{digest.hex()}"
 
 
 class RedisKeyCache:
@@ -124,7 +132,7 @@ class RedisKeyCache:
         return f"RedisKeyCache(url={mask_url(self._url)!r}, prefix={self.prefix!r})"
 
     def entry_key(self, digest: bytes) -> str:
-        return f"{self.prefix}{_ENTRY}{digest.hex()}"
+        return entry_key(self.prefix, digest)
 
     async def get(self, digest: bytes) -> KeyRecord | CacheMiss | None:
         key = self.entry_key(digest)

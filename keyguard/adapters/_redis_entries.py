@@ -23,7 +23,7 @@ from typing import Any
 
 from blake3 import blake3
 
-from keyguard.core import Access, KeyRecord, freeze_mapping
+from keyguard.core import MAX_PERMISSIONS, MAX_PLACES, Access, KeyRecord, freeze_mapping
 from keyguard.ports import StoreChange
 
 __all__ = ["BAD", "MAX_ENTRY_BYTES", "EntryCodec"]
@@ -34,6 +34,7 @@ _CLOCK_SKEW_MS = 5_000  # how far ahead of ours another host's clock may run
 _MAX_SEQ = 2**63 - 1
 _MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last a datetime holds
 _MAX_ID = 64
+_MAX_LIST = max(MAX_PERMISSIONS, MAX_PLACES)  # no valid record holds a longer list
 _ACCESS = {a.value: a for a in Access}
 
 
@@ -136,6 +137,9 @@ def _record_json(record: KeyRecord) -> dict[str, Any]:
         "rb": record.replaced_by,
         "m": dict(record.metadata),
         "v": record.version,
+        "pm": None if record.permissions is None else sorted(record.permissions),
+        "og": None if record.allowed_origins is None else list(record.allowed_origins),
+        "nw": None if record.allowed_networks is None else list(record.allowed_networks),
     }
 
 
@@ -161,6 +165,9 @@ def _record(data: Mapping[str, Any]) -> KeyRecord:
         replaced_by=None if data["rb"] is None else _text(data["rb"]),
         metadata=freeze_mapping(metadata),
         version=_int(data["v"], 0, _MAX_SEQ),
+        permissions=None if data["pm"] is None else frozenset(_texts(data["pm"])),
+        allowed_origins=None if data["og"] is None else _texts(data["og"]),
+        allowed_networks=None if data["nw"] is None else _texts(data["nw"]),
     )
 
 
@@ -179,6 +186,12 @@ def _int(value: object, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:
         raise ValueError("malformed entry")
     return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if type(value) is not list or len(value) > _MAX_LIST:
+        raise ValueError("malformed entry")
+    return tuple(_text(item) for item in value)
 
 
 def _text(value: object) -> str:

@@ -66,6 +66,9 @@ class SqlKeyStore(SqlChangeLog):
             expires_at=self.decode_time(row["expires_at"]),
             replaced_by=row["replaced_by"],
             version=int(row["version"]),
+            permissions=_json_set(row["permissions"]),
+            allowed_origins=_json_tuple(row["allowed_origins"]),
+            allowed_networks=_json_tuple(row["allowed_networks"]),
         )
 
     def _time(self, value: Any) -> datetime:
@@ -147,6 +150,14 @@ class SqlKeyStore(SqlChangeLog):
             data=freeze_mapping(json.loads(row["data"])),
             environment=row["environment"],
         )
+
+
+def _json_set(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(json.loads(text))
+
+
+def _json_tuple(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(json.loads(text))
 
 
 def dedupe_latest(batch: Sequence[tuple[str, datetime]]) -> dict[str, datetime]:

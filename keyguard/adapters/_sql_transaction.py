@@ -15,7 +15,16 @@ from ._sql_shapes import AUDIT_COLUMNS, KEY_COLUMNS, Runner
 if TYPE_CHECKING:
     from ._sql_store import SqlKeyStore
 
-__all__ = ["SqlTransaction"]
+__all__ = ["SqlTransaction", "restriction_columns"]
+
+
+def restriction_columns(record: KeyRecord) -> tuple[str | None, str | None, str | None]:
+    """The restrictions as stored: JSON arrays (permissions sorted), NULL when not restricted."""
+    return (
+        None if record.permissions is None else json.dumps(sorted(record.permissions)),
+        None if record.allowed_origins is None else json.dumps(list(record.allowed_origins)),
+        None if record.allowed_networks is None else json.dumps(list(record.allowed_networks)),
+    )
 
 
 class SqlTransaction:
@@ -67,21 +76,33 @@ class SqlTransaction:
         t = self._store.encode_time
         await self._run.execute(
             f"INSERT INTO keyguard_keys ({KEY_COLUMNS}, digest, hash_version) VALUES"
-            " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            f" ({', '.join(f'${n}' for n in range(1, 21))})",
             *(record.id, self._account, record.owner, record.name, record.environment),
             *(record.access.value, record.prefix, record.last4, json.dumps(dict(record.metadata))),
             *(t(record.created_at), t(record.last_used_at), t(record.revoked_at)),
-            *(t(record.expires_at), record.replaced_by, record.version, digest, hash_version),
+            *(t(record.expires_at), record.replaced_by, record.version),
+            *restriction_columns(record),
+            *(digest, hash_version),
         )
 
     async def update_key(self, record: KeyRecord) -> None:
         t = self._store.encode_time
         await self._run.execute(
-            "UPDATE keyguard_keys SET name = $1, revoked_at = $2, expires_at = $3, replaced_by = $4"
-            " WHERE id = $5 AND account = $6",
+            "UPDATE keyguard_keys SET name = $1, revoked_at = $2, expires_at = $3,"
+            " replaced_by = $4, permissions = $5, allowed_origins = $6, allowed_networks = $7"
+            " WHERE id = $8 AND account = $9",
             *(record.name, t(record.revoked_at), t(record.expires_at), record.replaced_by),
+            *restriction_columns(record),
             *(record.id, self._account),
         )
+
+    async def audited_since(self, key_id: str, event: str, since: datetime) -> bool:
+        rows = await self._run.fetch(
+            "SELECT 1 AS found FROM keyguard_audit_log WHERE key_id = $1 AND event = $2"
+            " AND occurred_at > $3 LIMIT 1",
+            *(key_id, event, self._store.encode_time(since)),
+        )
+        return bool(rows)
 
     async def delete_key(self, key_id: str) -> None:
         await self._run.execute(

@@ -82,6 +82,7 @@ from ._records import (
     freeze_mapping,
 )
 from ._redaction import KEY_IN_TEXT, KEY_IN_URL, KeyRedactingFilter, redact_keys
+from ._restrictions import UNCHANGED, Restrictions, Unchanged, restriction_changes
 from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
     HIDDEN_CHARACTERS,
@@ -127,6 +128,7 @@ __all__ = [
     "SHARED_CACHE_MAC_CONTEXT",
     "SUMMARY_FIELDS",
     "ULID_PATTERN",
+    "UNCHANGED",
     "Access",
     "AccessPolicy",
     "AccountSettings",
@@ -157,10 +159,12 @@ __all__ = [
     "Page",
     "ParsedKey",
     "Permissions",
+    "Restrictions",
     "RoutePattern",
     "SchemaNotMigratedError",
     "StoreUnavailableError",
     "UnavailableError",
+    "Unchanged",
     "ValidationError",
     "audit_cursor",
     "audit_cursor_position",
@@ -190,6 +194,7 @@ __all__ = [
     "parse_duration",
     "parse_time",
     "redact_keys",
+    "restriction_changes",
     "sane_request_id",
     "seconds_to_wait",
     "summary_view",

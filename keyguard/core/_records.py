@@ -43,6 +43,11 @@ class AuditEventType(enum.StrEnum):
     DELETED = "api_key.deleted"
     ROLLED = "api_key.rolled"
     LEAKED = "api_key.leaked"  # reported found in public (e.g. by GitHub secret scanning)
+    PERMISSIONS_CHANGED = "api_key.permissions_changed"  # permissions, origins or networks
+    # A valid key used from the wrong place; the first per key and kind in an hour is logged.
+    REFUSED_ORIGIN = "api_key.refused_origin"
+    REFUSED_NETWORK = "api_key.refused_network"
+    REFUSED_BROWSER = "api_key.refused_browser"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,9 +68,21 @@ class KeyRecord:
     expires_at: datetime | None = None
     replaced_by: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False, compare=False)
+    # What the key may do and where from; None is "not restricted" (an empty set allows nothing).
+    permissions: frozenset[str] | None = None
+    allowed_origins: tuple[str, ...] | None = None  # publishable keys only
+    allowed_networks: tuple[str, ...] | None = None  # secret keys only
     # The store's change-log sequence number of the key's last change (0: never changed). It
     # only grows, so a cached copy older than a change a process has heard of can be told apart.
     version: int = field(default=0, compare=False)
+
+    @property
+    def restricted(self) -> bool:
+        return not (
+            self.permissions is None
+            and self.allowed_origins is None
+            and self.allowed_networks is None
+        )
 
     def status(self, now: datetime) -> KeyStatus:
         if self.revoked_at is not None:

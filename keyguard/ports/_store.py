@@ -59,7 +59,11 @@ class KeyTransaction(Protocol):
     async def insert_key(self, record: KeyRecord, digest: bytes, hash_version: str) -> None: ...
 
     async def update_key(self, record: KeyRecord) -> None:
-        """Write the mutable fields: name, revoked_at, expires_at, replaced_by."""
+        """Write the mutable fields: name, revoked_at, expires_at, replaced_by, and the
+        restrictions (permissions, allowed_origins, allowed_networks)."""
+
+    async def audited_since(self, key_id: str, event: str, since: datetime) -> bool:
+        """Whether the audit log holds `event` for the key later than `since`."""
 
     async def delete_key(self, key_id: str) -> None: ...
 

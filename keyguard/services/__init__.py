@@ -9,6 +9,7 @@ from ._last_used import LastUsedRecorder
 from ._leaks import LEAK_ACTOR, LeakAction, LeakFinding, LeakReports
 from ._lifecycle import DEFAULT_GRACE, MAX_GRACE, MAX_PAGE, KeyChange, KeyManager
 from ._local_cache import CachedLookup, LocalCache
+from ._refusal_log import REFUSAL_ACTOR, REFUSAL_EVENTS, RefusalLog
 from ._shared_tier import SharedTier
 from ._tasks import stop_tasks
 from ._verifier import MEMORY_MARGIN, KeyVerifier, Miss, StoreAdmission, Verdict
@@ -19,6 +20,8 @@ __all__ = [
     "MAX_GRACE",
     "MAX_PAGE",
     "MEMORY_MARGIN",
+    "REFUSAL_ACTOR",
+    "REFUSAL_EVENTS",
     "CachedLookup",
     "ChangeFeed",
     "ChangeMemory",
@@ -32,6 +35,7 @@ __all__ = [
     "LeakReports",
     "LocalCache",
     "Miss",
+    "RefusalLog",
     "SharedTier",
     "StoreAdmission",
     "Verdict",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from keyguard.core import (
+    UNCHANGED,
     Access,
     AccountSettings,
     AuditEvent,
@@ -23,36 +23,33 @@ from keyguard.core import (
     AuditQuery,
     ConflictError,
     CreatedKey,
-    KeyFormat,
-    KeyHasher,
     KeyQuery,
     KeyRecord,
-    NotFoundError,
     Page,
+    Restrictions,
+    Unchanged,
     ValidationError,
     format_time,
     freeze_mapping,
     new_id,
     parse_access,
-    utcnow,
+    restriction_changes,
     validate_environment,
     validate_metadata,
     validate_name,
 )
-from keyguard.ports import KeyStore, KeyTransaction, StoredKey
 
 from ._key_changes import (
     MAX_PAGE,
     Act,
     KeyChange,
-    Listener,
-    audit_event,
     check_limit,
     check_one_secret_rule,
     checked_expiry,
     log_change,
     notify,
 )
+from ._key_writer import KeyWriter
 
 __all__ = ["DEFAULT_GRACE", "MAX_GRACE", "MAX_PAGE", "KeyChange", "KeyManager"]
 
@@ -61,28 +58,8 @@ DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=30)
 
 
-class KeyManager:
-    def __init__(
-        self,
-        store: KeyStore,
-        *,
-        key_format: KeyFormat | None = None,
-        hasher: KeyHasher | None = None,
-        clock: Callable[[], datetime] = utcnow,
-        listeners: Iterable[Listener] = (),
-    ) -> None:
-        self.store = store
-        self.key_format = key_format or KeyFormat()
-        self.hasher = hasher or KeyHasher()
-        self._clock = clock
-        self._listeners = list(listeners)
-
-    def add_listener(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    async def announce(self, change: KeyChange) -> None:
-        """Tell the listeners of a change committed outside these methods (a leak report's)."""
-        await notify(self._listeners, change)
+class KeyManager(KeyWriter):
+    """The key lifecycle, as applications and the management edges call it."""
 
     async def create(
         self,
@@ -94,50 +71,40 @@ class KeyManager:
         owner: str | None = None,
         expires_at: datetime | None = None,
         metadata: Mapping[str, Any] | None = None,
+        permissions: Iterable[str] | None = None,
+        allowed_origins: Iterable[str] | None = None,
+        allowed_networks: Iterable[str] | None = None,
         actor: str = "system",
         request_id: str | None = None,
     ) -> CreatedKey:
+        """Mint a key. `permissions` restricts what it may do; `allowed_origins` (publishable
+        keys) and `allowed_networks` (secret keys) where it may be used from. None: no limit."""
         now = self._clock()
+        parsed_access = parse_access(access)
+        limits = Restrictions.validated(
+            parsed_access,
+            permissions=permissions,
+            allowed_origins=allowed_origins,
+            allowed_networks=allowed_networks,
+        )
         record = KeyRecord(
             id=new_id("key_"),
             name=validate_name(name),
             account=validate_name(account, "account"),
             owner=None if owner is None else validate_name(owner, "owner"),
             environment=validate_environment(environment, self.key_format.environments),
-            access=parse_access(access),
+            access=parsed_access,
             prefix="",
             last4="",
             created_at=now,
             expires_at=checked_expiry(expires_at, now),
             metadata=freeze_mapping(validate_metadata(metadata)),
+            **limits.as_fields(),
         )
         async with self.store.transaction(record.account) as tx:
             await check_one_secret_rule(tx, record, now)
-            return await self._insert(tx, record, now, actor, request_id, {})
-
-    async def _insert(
-        self,
-        tx: KeyTransaction,
-        template: KeyRecord,
-        now: datetime,
-        actor: str,
-        request_id: str | None,
-        data: dict[str, Any],
-    ) -> CreatedKey:
-        value = self.key_format.generate(template.access, template.environment)
-        parsed = self.key_format.parse(value)
-        record = dataclasses.replace(template, prefix=parsed.prefix, last4=parsed.last4)
-        await tx.insert_key(record, self.hasher.digest(value), self.hasher.version)
-        data = {"name": record.name, "environment": record.environment, **data}
-        act = Act(actor, request_id, now)
-        await tx.insert_audit(audit_event(AuditEventType.CREATED, record, act, data))
-        return CreatedKey(record, value)
-
-    async def get(self, key_id: str, *, account: str | None = None) -> KeyRecord:
-        record = await self.store.get_key(key_id, account)
-        if record is None:
-            raise NotFoundError(f"no API key with id {key_id!r}")
-        return record
+            data = {k: v for k, v in limits.as_json().items() if v is not None}
+            return await self._insert(tx, record, now, actor, request_id, data)
 
     async def list(self, query: KeyQuery) -> Page[KeyRecord]:
         check_limit(query.limit)
@@ -165,6 +132,39 @@ class KeyManager:
 
         return await self._update(key_id, account, AuditEventType.RENAMED, apply, actor, request_id)
 
+    async def restrict(
+        self,
+        key_id: str,
+        *,
+        permissions: Iterable[str] | Unchanged | None = UNCHANGED,
+        allowed_origins: Iterable[str] | Unchanged | None = UNCHANGED,
+        allowed_networks: Iterable[str] | Unchanged | None = UNCHANGED,
+        account: str | None = None,
+        actor: str = "system",
+        request_id: str | None = None,
+    ) -> KeyRecord:
+        """Change what a key may do or where from (None lifts a restriction), audited as
+        `api_key.permissions_changed` and invalidated everywhere as a revoke is."""
+
+        def apply(old: KeyRecord, now: datetime) -> tuple[KeyRecord, dict[str, Any]] | None:
+            if old.revoked_at is not None:
+                raise ConflictError("a revoked key's permissions cannot change")
+            new = restriction_changes(
+                old,
+                permissions=permissions,
+                allowed_origins=allowed_origins,
+                allowed_networks=allowed_networks,
+            )
+            before, after = Restrictions.of(old).as_json(), new.as_json()
+            changed = [field for field in after if after[field] != before[field]]
+            if not changed:
+                return None
+            data = {"from": {f: before[f] for f in changed}, "to": {f: after[f] for f in changed}}
+            return dataclasses.replace(old, **new.as_fields()), data
+
+        event = AuditEventType.PERMISSIONS_CHANGED
+        return await self._update(key_id, account, event, apply, actor, request_id)
+
     async def revoke(
         self,
         key_id: str,
@@ -181,27 +181,6 @@ class KeyManager:
             return dataclasses.replace(old, revoked_at=now), {}
 
         return await self._update(key_id, account, AuditEventType.REVOKED, apply, actor, request_id)
-
-    async def _update(
-        self,
-        key_id: str,
-        account: str | None,
-        event: AuditEventType,
-        apply: Callable[[KeyRecord, datetime], tuple[KeyRecord, dict[str, Any]] | None],
-        actor: str,
-        request_id: str | None,
-    ) -> KeyRecord:
-        now = self._clock()
-        async with self._locked(key_id, account) as (tx, stored):
-            change = apply(stored.record, now)
-            if change is None:
-                return stored.record
-            record, data = change
-            await tx.update_key(record)
-            act = Act(actor, request_id, now)
-            logged = await log_change(tx, event, record, stored.digest, act, data)
-        await notify(self._listeners, logged)
-        return dataclasses.replace(record, version=logged.version)
 
     async def delete(
         self,
@@ -267,16 +246,3 @@ class KeyManager:
         async with self.store.transaction(settings.account) as tx:
             await tx.put_account_settings(settings)
         return settings
-
-    @asynccontextmanager
-    async def _locked(
-        self, key_id: str, account: str | None
-    ) -> AsyncIterator[tuple[KeyTransaction, StoredKey]]:
-        """A transaction on the key's account with the key re-read inside it. Finding the
-        account first is what lets an operator act on a key by its id alone."""
-        record = await self.get(key_id, account=account)
-        async with self.store.transaction(record.account) as tx:
-            stored = await tx.get_key(key_id)
-            if stored is None:  # deleted since we looked
-                raise NotFoundError(f"no API key with id {key_id!r}")
-            yield tx, stored

@@ -34,11 +34,6 @@ def with_port(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
 
 
-def entry_key(prefix: str, digest: bytes) -> str:
-    """Where `RedisKeyCache` keeps the entry for a digest."""
-    return f"{prefix}key:{digest.hex()}"
-
-
 CODEC = EntryCodec(derive_key(PEPPER, SHARED_CACHE_MAC_CONTEXT), ttl=60.0)
 
 

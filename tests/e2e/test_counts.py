@@ -10,9 +10,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from keyguard import Access, KeyFormat, Settings
+from keyguard.adapters._redis import entry_key
 from keyguard.core import BASE62_ALPHABET, checksum
 
-from ._support import count_calls, entry_key, says_valid
+from ._support import count_calls, says_valid
 from .conftest import MakeGuard
 
 CONCURRENT = 1000

@@ -12,10 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from keyguard import KeyGuard, KeyRecord, Settings
+from keyguard.adapters._redis import entry_key
 from keyguard.ports import StoreChange
 from keyguard.services import Verdict
 
-from ._support import Held, entry_key, says_valid
+from ._support import Held, says_valid
 from .conftest import MakeGuard
 
 

@@ -14,10 +14,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from keyguard import Settings
+from keyguard.adapters._redis import entry_key
 
 from ._faults import HOST, FaultyLink
 from ._servers import RedisServer
-from ._support import PEPPER, InProcess, Load, entry_key, says_valid, wait_for
+from ._support import PEPPER, InProcess, Load, says_valid, wait_for
 from .conftest import MakeGuard
 
 LOCAL_TTL = 0.2

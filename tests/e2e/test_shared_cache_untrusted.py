@@ -18,10 +18,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from keyguard import CreatedKey, Settings
+from keyguard.adapters._redis import entry_key
 from keyguard.adapters._redis_entries import EntryCodec
 from keyguard.core import SHARED_CACHE_MAC_CONTEXT, derive_key, detail_view, utcnow
 
-from ._support import CODEC, InProcess, entry_key, says_valid, wait_for
+from ._support import CODEC, InProcess, says_valid, wait_for
 from .conftest import MakeGuard
 
 Body = Callable[[dict[str, Any]], bytes]

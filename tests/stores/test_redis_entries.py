@@ -49,6 +49,9 @@ records = st.builds(
     replaced_by=st.none() | text,
     metadata=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     version=st.integers(0, 2**63 - 1),
+    permissions=st.none() | st.frozensets(text, max_size=64),
+    allowed_origins=st.none() | st.lists(text, max_size=64).map(tuple),
+    allowed_networks=st.none() | st.lists(text, max_size=64).map(tuple),
 )
 
 
