@@ -56,7 +56,9 @@ from ._keyformat import (
 from ._permissions import (
     MAX_PERMISSIONS,
     PERMISSION_PATTERN,
+    RESERVED_RESOURCES,
     Permissions,
+    is_permission,
     validate_permission,
     validate_permissions,
 )
@@ -64,8 +66,9 @@ from ._places import (
     MAX_PLACES,
     NetworkMatcher,
     OriginMatcher,
-    browser_signals,
+    browser_signal,
     origin_from_referer,
+    request_origin,
     validate_networks,
     validate_origins,
 )
@@ -83,6 +86,7 @@ from ._records import (
 )
 from ._redaction import KEY_IN_TEXT, KEY_IN_URL, KeyRedactingFilter, redact_keys
 from ._restrictions import UNCHANGED, Restrictions, Unchanged, restriction_changes
+from ._route_permissions import RoutePermissions
 from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
     HIDDEN_CHARACTERS,
@@ -125,6 +129,7 @@ __all__ = [
     "NEVER_USED",
     "PERMISSION_PATTERN",
     "RANDOM_LENGTH",
+    "RESERVED_RESOURCES",
     "SHARED_CACHE_MAC_CONTEXT",
     "SUMMARY_FIELDS",
     "ULID_PATTERN",
@@ -161,6 +166,7 @@ __all__ = [
     "Permissions",
     "Restrictions",
     "RoutePattern",
+    "RoutePermissions",
     "SchemaNotMigratedError",
     "StoreUnavailableError",
     "UnavailableError",
@@ -169,7 +175,7 @@ __all__ = [
     "audit_cursor",
     "audit_cursor_position",
     "audit_view",
-    "browser_signals",
+    "browser_signal",
     "candidate_key",
     "checked_audit_cursor",
     "checked_key_cursor",
@@ -185,6 +191,7 @@ __all__ = [
     "has_hidden_characters",
     "id_pattern",
     "id_time_ms",
+    "is_permission",
     "key_cursor",
     "key_cursor_position",
     "new_id",
@@ -194,6 +201,7 @@ __all__ = [
     "parse_duration",
     "parse_time",
     "redact_keys",
+    "request_origin",
     "restriction_changes",
     "sane_request_id",
     "seconds_to_wait",

@@ -2,8 +2,10 @@
 
 The grammar is public and small: a lowercase resource, a colon, a lowercase action or `*` for
 every action of that resource (`orders:*`). Names are ASCII letters, digits and `_`, starting
-with a letter, up to 40 characters each. A key with no permission set is not restricted (what
-it may do is then its access type's, as before); a key with an empty set may do nothing.
+with a letter, up to 40 characters each. The resource `env` is reserved: `env:live` is the
+environment scope Starlette's `requires` sees, never a permission. A key with no permission set
+is not restricted (what it may do is then its access type's, as before); a key with an empty set
+may do nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from ._errors import FieldIssue, ValidationError
 __all__ = [
     "MAX_PERMISSIONS",
     "PERMISSION_PATTERN",
+    "RESERVED_RESOURCES",
     "Permissions",
+    "is_permission",
     "validate_permission",
     "validate_permissions",
 ]
@@ -24,12 +28,25 @@ __all__ = [
 _NAME = "[a-z][a-z0-9_]{0,39}"
 PERMISSION_PATTERN = re.compile(rf"({_NAME}):({_NAME}|\*)")
 MAX_PERMISSIONS = 64
-_GRAMMAR = "must be resource:action in lowercase (e.g. orders:write), or resource:*"
+_GRAMMAR = (
+    "must be resource:action in lowercase (e.g. orders:write), or resource:*; the resource"
+    " env is reserved"
+)
+RESERVED_RESOURCES = frozenset({"env"})
+
+
+def is_permission(value: object) -> bool:
+    """Whether `value` is a permission in the grammar (and not a reserved scope)."""
+    if not isinstance(value, str):
+        return False
+    match = PERMISSION_PATTERN.fullmatch(value)
+    return match is not None and match.group(1) not in RESERVED_RESOURCES
 
 
 def validate_permission(value: object, field: str = "permission") -> str:
-    if not isinstance(value, str) or PERMISSION_PATTERN.fullmatch(value) is None:
+    if not is_permission(value):
         raise ValidationError.single(field, _GRAMMAR)
+    assert isinstance(value, str)
     return value
 
 
@@ -39,7 +56,7 @@ def validate_permissions(values: object, field: str = "permissions") -> frozense
         raise ValidationError.single(field, "must be a list of permissions")
     found, issues = set(), []
     for index, value in enumerate(values):
-        if not isinstance(value, str) or PERMISSION_PATTERN.fullmatch(value) is None:
+        if not isinstance(value, str) or not is_permission(value):
             issues.append(FieldIssue(f"{field}[{index}]", _GRAMMAR))
         else:
             found.add(value)

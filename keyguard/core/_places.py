@@ -18,8 +18,9 @@ __all__ = [
     "MAX_PLACES",
     "NetworkMatcher",
     "OriginMatcher",
-    "browser_signals",
+    "browser_signal",
     "origin_from_referer",
+    "request_origin",
     "validate_networks",
     "validate_origins",
 ]
@@ -50,6 +51,9 @@ def validate_networks(values: object, field: str = "allowedNetworks") -> tuple[s
 def _validated(values: object, field: str, normal: Callable[[object], str]) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise ValidationError.single(field, "must be a list")
+    values = list(values)[: MAX_PLACES + 1]
+    if not values:  # a key usable from nowhere is a mistake; null is "from anywhere"
+        raise ValidationError.single(field, "must hold at least one entry (null: no restriction)")
     found: dict[str, None] = {}
     issues: list[FieldIssue] = []
     for index, value in enumerate(values):
@@ -160,15 +164,29 @@ _BROWSER_SITES = frozenset({b"cross-site", b"same-site"})
 _BROWSER_MODES = frozenset({b"cors", b"navigate"})
 
 
-def browser_signals(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """Whether a request bears the marks only browsers set (page scripts cannot hide them):
-    `Sec-Fetch-Site` cross-site or same-site, `Sec-Fetch-Mode` cors or navigate, or `Origin`.
-    A guard against a secret key pasted into a web page, not against a forging client."""
+def browser_signal(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The first mark only browsers set on a request (page scripts cannot hide them), as the
+    audit log names it: `Sec-Fetch-Site` cross-site or same-site, `Sec-Fetch-Mode` cors or
+    navigate, or `Origin`; None for a request with none. A guard against a secret key pasted
+    into a web page, not against a client that forges or omits headers."""
     for name, value in headers:
         if name == b"origin":
-            return True
+            return "Origin"
         if name == b"sec-fetch-site" and value.lower() in _BROWSER_SITES:
-            return True
+            return f"Sec-Fetch-Site: {value.lower().decode()}"
         if name == b"sec-fetch-mode" and value.lower() in _BROWSER_MODES:
-            return True
-    return False
+            return f"Sec-Fetch-Mode: {value.lower().decode()}"
+    return None
+
+
+def request_origin(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """Where a request says it comes from: its `Origin`, else the origin of its `Referer`
+    (a same-origin GET sends no `Origin`); None when it names neither (or `Origin: null`)."""
+    referer = None
+    for name, value in headers:
+        if name == b"origin":
+            origin = value.decode("latin-1")
+            return None if origin == "null" else origin
+        if name == b"referer":
+            referer = value.decode("latin-1")
+    return None if referer is None else origin_from_referer(referer)

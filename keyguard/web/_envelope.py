@@ -20,14 +20,19 @@ from keyguard.core import ErrorCode, format_time, utcnow
 __all__ = [
     "DEFAULT_REALM",
     "FORBIDDEN_MESSAGE",
+    "FROM_BROWSER_MESSAGE",
     "INVALID_KEY_MESSAGE",
     "KEY_IN_URL_MESSAGE",
     "MISSING_KEY_MESSAGE",
     "RATE_LIMITED_MESSAGE",
     "REALM_KEY",
     "UNAVAILABLE_MESSAGE",
+    "UNLISTED_ROUTE_MESSAGE",
+    "WRONG_NETWORK_MESSAGE",
+    "WRONG_ORIGIN_MESSAGE",
     "error_body",
     "insufficient_scope",
+    "missing_permissions_message",
     "realm_of",
     "success_body",
     "www_authenticate",
@@ -41,6 +46,22 @@ KEY_IN_URL_MESSAGE = (
 )
 FORBIDDEN_MESSAGE = "This API key is not allowed to make this request."
 RATE_LIMITED_MESSAGE = "Too many failed attempts. Try again later."
+UNLISTED_ROUTE_MESSAGE = (
+    "This API key is restricted, and this route is not open to restricted keys: it needs an"
+    " unrestricted key."
+)
+WRONG_ORIGIN_MESSAGE = (
+    "This API key may not be used from this website: its origin is not one of the key's"
+    " allowed origins (or the request named no origin)."
+)
+WRONG_NETWORK_MESSAGE = (
+    "This API key may not be used from this network address: it is outside the key's"
+    " allowed networks."
+)
+FROM_BROWSER_MESSAGE = (
+    "Secret API keys must stay on servers, and this request came from a web browser. Use a"
+    " publishable key in browsers, and keep the secret key on your server."
+)
 UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."
 
 _RESERVED_META = frozenset({"requestId", "timestamp"})
@@ -112,6 +133,13 @@ def insufficient_scope(realm: str, scopes: Sequence[str] = ()) -> str:
     when the scopes it needs are known (named as in `scopes_for`)."""
     value = f'{_quoted_realm(realm)}, error="insufficient_scope"'
     return f'{value}, scope="{" ".join(scopes)}"' if scopes else value
+
+
+def missing_permissions_message(missing: Sequence[str]) -> str:
+    """A 403's message naming what the key lacks (the app's names, never the client's)."""
+    if len(missing) == 1:
+        return f"This API key lacks the permission {missing[0]}, which this request needs."
+    return f"This API key lacks the permissions {', '.join(missing)}, which this request needs."
 
 
 @functools.lru_cache(maxsize=64)  # a server uses one or two realms: build each header once

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated
 
 try:
-    from fastapi import Depends, FastAPI, Security
+    from fastapi import FastAPI, Security
     from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
     from fastapi.security.base import SecurityBase
@@ -22,7 +22,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from keyguard.core import Access, ErrorCode, KeyRecord
+from keyguard.core import (
+    Access,
+    ErrorCode,
+    KeyguardError,
+    KeyRecord,
+    Permissions,
+    validate_permissions,
+)
 
 from . import _app_errors
 from ._envelope import (
@@ -31,6 +38,7 @@ from ._envelope import (
     INVALID_KEY_MESSAGE,
     MISSING_KEY_MESSAGE,
     insufficient_scope,
+    missing_permissions_message,
     realm_of,
     www_authenticate,
 )
@@ -94,6 +102,13 @@ class APIKeyError(HTTPException):
         return cls(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, {"WWW-Authenticate": challenge})
 
     @classmethod
+    def lacking(cls, missing: Sequence[str], realm: str = DEFAULT_REALM) -> APIKeyError:
+        """A 403 naming the permissions a restricted key lacks."""
+        challenge = insufficient_scope(realm, missing)
+        message = missing_permissions_message(missing)
+        return cls(403, ErrorCode.FORBIDDEN, message, {"WWW-Authenticate": challenge})
+
+    @classmethod
     def unauthenticated(cls, key_sent: bool, realm: str = DEFAULT_REALM) -> APIKeyError:
         message = INVALID_KEY_MESSAGE if key_sent else MISSING_KEY_MESSAGE
         challenge = www_authenticate(realm, key_sent=key_sent).decode()
@@ -121,14 +136,26 @@ async def api_key(
 
 
 def require(
-    *, access: Access | str | None = None, environment: str | None = None
+    *,
+    access: Access | str | None = None,
+    environment: str | None = None,
+    permissions: Sequence[str] = (),
 ) -> Callable[..., Awaitable[KeyRecord]]:
-    """A dependency returning the request's key if it has `access` and `environment`, else 403.
+    """A dependency returning the request's key if it has `access`, `environment` and
+    `permissions`, else 403.
 
     `access="secret"` admits only secret keys; `"publishable"` admits any key, as a secret key
-    may call whatever a publishable one may. Raises ValueError for an unknown access.
+    may call whatever a publishable one may. `permissions` are needed of restricted keys (an
+    unrestricted key holds them all) and listed as the operation's scopes in the OpenAPI
+    document. Raises ValueError for an unknown access or a malformed permission.
     """
     needed = None if access is None else _access(access)
+    if isinstance(permissions, str):
+        raise TypeError("permissions is a list: require(permissions=['orders:write'])")
+    try:
+        needs = sorted(validate_permissions(permissions))
+    except KeyguardError as exc:
+        raise ValueError(f"require(permissions=...): {exc}") from None
     if environment is not None and not (
         environment.isascii() and environment.isalpha() and environment.islower()
     ):
@@ -139,13 +166,19 @@ def require(
         *([f"env:{environment}"] if environment is not None else []),
     ]
 
+    # A default, not `Annotated`: these annotations are strings, and `needs` is local.
     async def required_key(
-        connection: HTTPConnection, record: Annotated[KeyRecord, Depends(api_key)]
+        connection: HTTPConnection,
+        record: KeyRecord = Security(api_key, scopes=needs),  # noqa: B008
     ) -> KeyRecord:
         if (needed is Access.SECRET and record.access is not Access.SECRET) or (
             environment is not None and record.environment != environment
         ):
             raise APIKeyError.forbidden(realm_of(connection.scope), scopes)
+        if needs and record.permissions is not None:
+            missing = Permissions(record.permissions).missing(needs)
+            if missing:
+                raise APIKeyError.lacking(missing, realm_of(connection.scope))
         return record
 
     return required_key

@@ -8,7 +8,8 @@ does no I/O and no allocation beyond the scope entries it sets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import NamedTuple
 
 from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,6 +22,7 @@ from keyguard.core import (
     CredentialProblem,
     KeyguardError,
     KeyRecord,
+    RoutePermissions,
     candidate_key,
     extract_key,
 )
@@ -28,8 +30,10 @@ from keyguard.ports import FailureLimiter, Slot
 from keyguard.services import Miss, Verdict
 
 from ._asgi_wrappers import with_sunset
+from ._cors import answer_preflight, preflight_origin, with_cors
 from ._envelope import REALM_KEY
 from ._json import request_id
+from ._key_rules import KeyRules
 from ._lifespan import run_lifespan
 from ._refusals import Refusal, Refusals
 from ._responses import Rejection
@@ -41,6 +45,15 @@ logger = logging.getLogger(__name__)
 _SECRET = Access.SECRET
 _MAX_IDENTITIES = 10_000
 OnError = Callable[[Scope, Rejection], Awaitable[None] | None]
+
+
+class _Identity(NamedTuple):
+    """What the middleware derives from a record once, not per request: all immutable."""
+
+    record: KeyRecord
+    credentials: AuthCredentials
+    user: APIKeyUser
+    rules: KeyRules | None  # None: nothing to check or add for this key
 
 
 def client_address(scope: Scope) -> str:
@@ -83,6 +96,9 @@ class APIKeyMiddleware:
         client_address: Callable[[Scope], str] = client_address,
         on_error: OnError | None = None,
         realm: str = "api",
+        route_permissions: Mapping[str, str | Iterable[str]] | None = None,
+        refuse_secret_keys_from_browsers: bool = True,
+        cors: bool = True,
     ) -> None:
         self.app = app
         self.guard = guard
@@ -108,7 +124,12 @@ class APIKeyMiddleware:
         # The cache-first path reads only Authorization (X-API-Key needs the duplicate check)
         # and decides only where no environment is required.
         self._cache_first = not accept_x_api_key and require_environment is None
-        self._identities: dict[str, tuple[KeyRecord, AuthCredentials, APIKeyUser]] = {}
+        self._identities: dict[str, _Identity] = {}
+        # Checked for restricted keys only; a route the table does not list is closed to them.
+        self.route_permissions = RoutePermissions(route_permissions or {})
+        self._refuse_browsers = refuse_secret_keys_from_browsers
+        self._cors = cors
+        self._note_refusal = guard.refusal_log.note
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -121,6 +142,10 @@ class APIKeyMiddleware:
         ):
             scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
             return await self.app(scope, receive, send)
+        if self._cors and scope.get("method") == "OPTIONS":
+            asked = preflight_origin(scope)
+            if asked is not None and await answer_preflight(scope, send, self.policy, *asked):
+                return None
         query = scope.get("query_string")
         # `k_` first: most query strings hold none, and skip the regex. No lookup: it is burnt.
         if query and b"k_" in query and KEY_IN_URL.search(query):
@@ -139,8 +164,11 @@ class APIKeyMiddleware:
                         or self._allows(record.access, scope.get("method", "GET"), scope["path"])
                     )
                 ):
-                    self._attach(scope, record)
-                    return await self.app(scope, receive, send)
+                    identity = self._identity(record)
+                    if identity.rules is None:
+                        self._attach(scope, identity)
+                        return await self.app(scope, receive, send)
+                    return await self._admit(scope, receive, send, identity)
         return await self._call_slowly(scope, receive, send)
 
     async def _call_slowly(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,9 +178,31 @@ class APIKeyMiddleware:
             return await self._reject(scope, receive, send, *outcome)
         if not self._may(outcome, method, scope["path"]):
             return await self._reject(scope, receive, send, Refusal.FORBIDDEN)
-        self._attach(scope, outcome)
-        if outcome.replaced_by is not None:
-            send = with_sunset(send, outcome)
+        return await self._admit(scope, receive, send, self._identity(outcome))
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send, who: _Identity) -> None:
+        """A valid key allowed on this route: checked against its restrictions, then let in."""
+        rules = who.rules
+        if rules is not None:
+            misplaced = rules.misplaced(scope, self.client_address)
+            if misplaced is not None:  # a valid key in the wrong place: not a failed attempt
+                self._note_refusal(who.record, misplaced.event, misplaced.data, request_id(scope))
+                return await self._reject(scope, receive, send, misplaced.refusal)
+            if rules.permissions is not None and self.route_permissions:
+                needed = self.route_permissions.needed(scope.get("method", "GET"), scope["path"])
+                if needed is None:
+                    return await self._reject(scope, receive, send, Refusal.UNLISTED_ROUTE)
+                missing = rules.permissions.missing(needed)
+                if missing:
+                    rejection = self.refusals.lacking(missing, request_id(scope))
+                    return await self._send_rejection(scope, receive, send, rejection)
+            if rules.cors:
+                origin = _origin(scope)
+                if origin is not None:
+                    send = with_cors(send, origin)
+        self._attach(scope, who)
+        if who.record.replaced_by is not None:
+            send = with_sunset(send, who.record)
         return await self.app(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> KeyRecord | tuple[Refusal, float]:
@@ -189,23 +239,24 @@ class APIKeyMiddleware:
             return False
         return record.access is _SECRET or self.policy.allows(record.access, method, path)
 
-    def _attach(self, scope: Scope, record: KeyRecord) -> None:
+    def _identity(self, record: KeyRecord) -> _Identity:
+        # Built once per record, not per request: a changed key is a new record, so a new one.
+        memo = self._identities.get(record.id)
+        if memo is None or memo.record is not record:
+            if len(self._identities) >= _MAX_IDENTITIES:
+                self._identities.clear()
+            rules = KeyRules.build(record, refuse_browsers=self._refuse_browsers, cors=self._cors)
+            memo = _Identity(record, credentials_for(record), APIKeyUser(record), rules)
+            self._identities[record.id] = memo
+        return memo
+
+    def _attach(self, scope: Scope, who: _Identity) -> None:
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}
-        state["api_key"] = record
-        # One AuthCredentials and APIKeyUser per record, not per request; both are immutable.
-        memo = self._identities.get(record.id)
-        if memo is None or memo[0] is not record:
-            if len(self._identities) >= _MAX_IDENTITIES:
-                self._identities.clear()
-            memo = self._identities[record.id] = (
-                record,
-                credentials_for(record),
-                APIKeyUser(record),
-            )
-        scope["auth"] = memo[1]
-        scope["user"] = memo[2]
+        state["api_key"] = who.record
+        scope["auth"] = who.credentials
+        scope["user"] = who.user
         # For a 403 the app answers (`@requires`) with an insufficient_scope challenge.
         scope[REALM_KEY] = self.realm
 
@@ -213,6 +264,11 @@ class APIKeyMiddleware:
         self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0
     ) -> None:
         rejection = self.refusals.make(refusal, request_id(scope), wait)
+        await self._send_rejection(scope, receive, send, rejection)
+
+    async def _send_rejection(
+        self, scope: Scope, receive: Receive, send: Send, rejection: Rejection
+    ) -> None:
         # Not the path: the client chose it, and a key pasted into a URL must not reach the log.
         logger.debug("refused a request: %d %s", rejection.status, rejection.code)
         if self.on_error is not None:
@@ -228,3 +284,11 @@ class APIKeyMiddleware:
             logger.error("keyguard cannot start: %s", exc)
             return False
         return True
+
+
+def _origin(scope: Scope) -> bytes | None:
+    headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == b"origin":
+            return value
+    return None

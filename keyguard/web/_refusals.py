@@ -10,12 +10,18 @@ from keyguard.core import ErrorCode, format_time, now_text
 
 from ._envelope import (
     FORBIDDEN_MESSAGE,
+    FROM_BROWSER_MESSAGE,
     INVALID_KEY_MESSAGE,
     KEY_IN_URL_MESSAGE,
     MISSING_KEY_MESSAGE,
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
+    UNLISTED_ROUTE_MESSAGE,
+    WRONG_NETWORK_MESSAGE,
+    WRONG_ORIGIN_MESSAGE,
     error_body,
+    insufficient_scope,
+    missing_permissions_message,
     www_authenticate,
 )
 from ._responses import Rejection
@@ -31,6 +37,10 @@ class Refusal(enum.Enum):
     INVALID = "invalid"  # malformed, unknown, revoked, expired: one generic 401
     KEY_IN_URL = "key_in_url"  # a key in the query string: refused unread, and told why
     FORBIDDEN = "forbidden"
+    UNLISTED_ROUTE = "unlisted_route"  # a restricted key where the route table lists nothing
+    WRONG_ORIGIN = "wrong_origin"  # a valid key used from the wrong place: these three
+    WRONG_NETWORK = "wrong_network"  # are not guesses, and never count as failed attempts
+    FROM_BROWSER = "from_browser"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
 
@@ -73,11 +83,21 @@ class Refusals:
                 ((b"www-authenticate", www_authenticate(realm, key_sent=True)),),
             ),
             Refusal.FORBIDDEN: _Template(403, ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, ()),
+            Refusal.UNLISTED_ROUTE: _Template(
+                403,
+                ErrorCode.FORBIDDEN,
+                UNLISTED_ROUTE_MESSAGE,
+                ((b"www-authenticate", insufficient_scope(realm).encode()),),
+            ),
+            Refusal.WRONG_ORIGIN: _Template(403, ErrorCode.FORBIDDEN, WRONG_ORIGIN_MESSAGE, ()),
+            Refusal.WRONG_NETWORK: _Template(403, ErrorCode.FORBIDDEN, WRONG_NETWORK_MESSAGE, ()),
+            Refusal.FROM_BROWSER: _Template(403, ErrorCode.FORBIDDEN, FROM_BROWSER_MESSAGE, ()),
             Refusal.RATE_LIMITED: _Template(429, ErrorCode.RATE_LIMITED, RATE_LIMITED_MESSAGE, ()),
             Refusal.UNAVAILABLE: _Template(
                 503, ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, ((b"retry-after", b"5"),)
             ),
         }
+        self._realm = realm
         self._bodies = {refusal: t.body_parts for refusal, t in self._templates.items()}
 
     def make(self, refusal: Refusal, request_id: str, retry_after: float = 0.0) -> Rejection:
@@ -88,3 +108,13 @@ class Refusals:
         head, middle, tail = self._bodies[refusal]
         body = b"".join((head, request_id.encode(), middle, now_text().encode(), tail))
         return Rejection(t.status, t.code, request_id, body, headers)
+
+    def lacking(self, missing: tuple[str, ...], request_id: str) -> Rejection:
+        """A 403 naming the permissions a key lacks, with RFC 6750's `insufficient_scope`
+        challenge listing them. Built per refusal: what is missing varies, and refusals are
+        not the hot path."""
+        body = error_body(ErrorCode.FORBIDDEN, missing_permissions_message(missing), request_id)
+        challenge = insufficient_scope(self._realm, missing).encode()
+        return Rejection(
+            403, ErrorCode.FORBIDDEN, request_id, body, ((b"www-authenticate", challenge),)
+        )

@@ -14,8 +14,9 @@ from keyguard.core import (
     NetworkMatcher,
     OriginMatcher,
     ValidationError,
-    browser_signals,
+    browser_signal,
     origin_from_referer,
+    request_origin,
     validate_networks,
     validate_origins,
 )
@@ -129,5 +130,37 @@ def test_lists_are_bounded() -> None:
         ([(b"user-agent", b"curl/8.0")], False),
     ],
 )
-def test_browser_signals(headers: list[tuple[bytes, bytes]], browser: bool) -> None:
-    assert browser_signals(headers) is browser
+def test_browser_signal(headers: list[tuple[bytes, bytes]], browser: bool) -> None:
+    assert (browser_signal(headers) is not None) is browser
+
+
+@pytest.mark.parametrize(
+    ("headers", "origin"),
+    [
+        ([], None),
+        ([(b"origin", b"https://shop.example.com")], "https://shop.example.com"),
+        ([(b"origin", b"null")], None),
+        ([(b"referer", b"https://shop.example.com/cart?x=1")], "https://shop.example.com"),
+        (
+            [(b"referer", b"https://a.example/p"), (b"origin", b"https://b.example")],
+            "https://b.example",
+        ),
+        ([(b"referer", b"https://user@a.example/p")], None),
+        ([(b"referer", b"not a url")], None),
+    ],
+)
+def test_request_origin_prefers_origin_then_referer(
+    headers: list[tuple[bytes, bytes]], origin: str | None
+) -> None:
+    assert request_origin(headers) == origin
+
+
+def test_browser_signal_names_the_header_for_the_audit_log() -> None:
+    assert browser_signal([(b"sec-fetch-site", b"Cross-Site")]) == "Sec-Fetch-Site: cross-site"
+    assert browser_signal([(b"origin", b"https://a.example")]) == "Origin"
+
+
+def test_an_empty_list_is_refused_none_is_the_way_to_lift_a_restriction() -> None:
+    for validate in (validate_origins, validate_networks):
+        with pytest.raises(ValidationError, match="at least one"):
+            validate([])
