@@ -13,6 +13,15 @@ SHOP = "https://shop.example.com"
 
 
 def test_a_publishable_key_limited_to_one_origin(tab: Tab) -> None:
+    create_limited_to_one_origin(tab)
+    change_its_permissions(tab)
+    tab.go("")
+    row = tab.page.get_by_role("row").filter(has_text="Shop widget")
+    expect(row.locator(".badge.restricted")).to_have_text("Restricted")
+
+
+def create_limited_to_one_origin(tab: Tab) -> None:
+    """Through the form: the type chosen shows its list of places; a wrong entry is kept."""
     page = tab.page
     tab.go("/new")
     origins, networks = page.get_by_label("Allowed origins"), page.get_by_label("Allowed networks")
@@ -38,6 +47,11 @@ def test_a_publishable_key_limited_to_one_origin(tab: Tab) -> None:
     expect(dialog).to_contain_text(f"Works from these origins only: {SHOP}")
     page.get_by_role("link", name="I have copied it").click()
     page.wait_for_url(f"{tab.base}/keys/*")
+
+
+def change_its_permissions(tab: Tab) -> None:
+    """On the key's page: the restrictions in words, then changed, audited as the person."""
+    page = tab.page
     details = page.locator("section:has(#details-title) dl")
     expect(details).to_contain_text(f"Works from these origins only: {SHOP}")
     expect(details).to_contain_text("Not restricted: every route its access allows")
@@ -55,6 +69,3 @@ def test_a_publishable_key_limited_to_one_origin(tab: Tab) -> None:
     expect(newest.nth(1)).to_have_text(f"person:{OPERATOR}")
     expect(newest.nth(3)).to_have_text("permissions from not restricted to orders:*, products:read")
     assert_accessible(page, "a key's page after its permissions changed")
-    tab.go("")
-    row = page.get_by_role("row").filter(has_text="Shop widget")
-    expect(row.locator(".badge.restricted")).to_have_text("Restricted")
