@@ -1,20 +1,21 @@
-"""What a person does to a key: rename, revoke, delete, roll. Each is a POST that redirects
-(303) to a page saying what happened; revoke and delete ask first, on a page of their own
-without JavaScript and in a dialog with it."""
+"""What a person does to a key: rename, restrict, revoke, delete, roll. Each is a POST that
+redirects (303) to a page saying what happened; revoke and delete ask first, on a page of their
+own without JavaScript and in a dialog with it."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
-from keyguard.core import ConflictError, UnavailableError, ValidationError, utcnow
+from keyguard.core import ConflictError, Restrictions, UnavailableError, ValidationError, utcnow
 
 from .display import KeyView, sentence
 from .key_page import GRACE_CHOICES, render_key_page
 from .new_key import show_created
 from .reach import find_key
+from .restrictions import RestrictionsForm
 from .visit import Visit, error_page, one_time_nonce, read_form
 
-__all__ = ["confirm_delete", "confirm_revoke", "delete", "rename", "revoke", "roll"]
+__all__ = ["confirm_delete", "confirm_revoke", "delete", "rename", "restrict", "revoke", "roll"]
 
 
 async def rename(visit: Visit) -> Response:
@@ -26,6 +27,28 @@ async def rename(visit: Visit) -> Response:
         error = sentence(exc.issues[0].message)
         return await render_key_page(visit, record, label_error=error, status=400, label=label)
     return visit.redirect(f"/keys/{record.id}", done="renamed")
+
+
+async def restrict(visit: Visit) -> Response:
+    """Change what the key may do and where from. Like rename it saves at once (a change can
+    be changed back); unlike rename it is invalidated everywhere, as a revoke is."""
+    record = await find_key(visit)
+    limits = RestrictionsForm.read(await read_form(visit.request))
+    errors = limits.conflicts()
+    if not errors:
+        try:
+            changed = await visit.page.manager.restrict(
+                record.id,
+                account=record.account,
+                **limits.for_restrict(record.access),
+                **visit.audit,
+            )
+        except ValidationError as exc:
+            errors = limits.errors(exc, {})
+        else:
+            same = Restrictions.of(changed) == Restrictions.of(record)
+            return visit.redirect(f"/keys/{record.id}", done="unchanged" if same else "restricted")
+    return await render_key_page(visit, record, status=400, limits=limits, limit_errors=errors)
 
 
 async def confirm_revoke(visit: Visit) -> Response:

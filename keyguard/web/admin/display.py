@@ -8,6 +8,8 @@ from typing import Any
 
 from keyguard.core import Access, AuditEvent, AuditEventType, KeyRecord, KeyStatus
 
+from .event_words import RESTRICTION_EVENT_LABELS, restriction_details
+
 __all__ = ["DISPLAY_FILTERS", "EventView", "KeyView", "sentence", "when"]
 
 ACCESS_LABELS = {Access.SECRET: "Secret", Access.PUBLISHABLE: "Publishable"}
@@ -18,6 +20,7 @@ _EVENT_LABELS = {
     AuditEventType.DELETED: "Deleted",
     AuditEventType.ROLLED: "Rolled",
     AuditEventType.LEAKED: "Reported leaked",
+    **RESTRICTION_EVENT_LABELS,
 }
 _LEAK_ACTIONS = {"revoked": "revoked at once", "flagged": "left active: revoke it"}
 
@@ -59,6 +62,11 @@ class KeyView:
         return self.record.revoked_at is not None
 
     @property
+    def restricted(self) -> bool:
+        """It has permissions or a list of places: the list marks it."""
+        return self.record.restricted
+
+    @property
     def can_roll(self) -> bool:
         return self.status == "active"
 
@@ -74,6 +82,9 @@ class EventView:
     @property
     def details(self) -> str:
         data = self.event.data
+        restriction = restriction_details(self.event)
+        if restriction is not None:
+            return restriction
         if self.event.event is AuditEventType.RENAMED:
             return f"from “{data.get('from', '')}” to “{data.get('to', '')}”"
         if self.event.event is AuditEventType.ROLLED:

@@ -11,6 +11,7 @@ from keyguard.core import AuditEventType, AuditQuery, KeyRecord, NotFoundError, 
 
 from .display import EventView, KeyView
 from .reach import find_key
+from .restrictions import RestrictionsForm, RestrictionsView
 from .visit import Visit
 
 __all__ = ["DEFAULT_GRACE", "GRACE_CHOICES", "key_page", "render_key_page"]
@@ -29,12 +30,20 @@ _EVENTS_SHOWN = 50
 
 async def key_page(visit: Visit) -> Response:
     record = await find_key(visit)
-    return await render_key_page(visit, record, label_error="", status=200)
+    return await render_key_page(visit, record)
 
 
 async def render_key_page(
-    visit: Visit, record: KeyRecord, *, label_error: str, status: int, label: str | None = None
+    visit: Visit,
+    record: KeyRecord,
+    *,
+    status: int = 200,
+    label: str | None = None,
+    label_error: str = "",
+    limits: RestrictionsForm | None = None,
+    limit_errors: dict[str, str] | None = None,
 ) -> Response:
+    """The page; a form sent with errors shows again as typed, its errors beside its fields."""
     now = utcnow()
     query = AuditQuery(account=record.account, key_id=record.id, limit=_EVENTS_SHOWN)
     events = (await visit.page.manager.audit(query)).items
@@ -48,6 +57,10 @@ async def render_key_page(
         "nonce": visit.page.nonces.new(),
         "label": record.name if label is None else label,
         "label_error": label_error,
+        "restrictions": RestrictionsView(record),
+        "places_fields": (RestrictionsView(record).places_noun,),
+        "limits": (limits or RestrictionsForm.of(record)).values,
+        "errors": limit_errors or {},
         "done": visit.request.query_params.get("done", ""),
     }
     return visit.render("key.html", context, status=status)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .actions import confirm_delete, confirm_revoke, delete, rename, revoke, roll
+from .actions import confirm_delete, confirm_revoke, delete, rename, restrict, revoke, roll
 from .key_page import key_page
 from .listing import list_keys
 from .new_key import create, new_key_form
@@ -27,6 +27,7 @@ def page_routes() -> list[BaseRoute]:
         _page("/new", get=new_key_form, post=create),
         Route("/keys/{id}", view(key_page), methods=["GET"]),
         Route("/keys/{id}/rename", view(rename), methods=["POST"]),
+        Route("/keys/{id}/restrict", view(restrict), methods=["POST"]),
         _page("/keys/{id}/revoke", get=confirm_revoke, post=revoke),
         _page("/keys/{id}/delete", get=confirm_delete, post=delete),
         Route("/keys/{id}/roll", view(roll), methods=["POST"]),

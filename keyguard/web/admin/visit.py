@@ -35,6 +35,8 @@ MAX_FORM_BYTES = 8 * 1024
 # What a redirect's `done=` says happened: fixed texts, so nothing a person typed rides in a URL.
 NOTICES = {
     "renamed": "Label saved.",
+    "restricted": "Restrictions saved. Requests with this key follow them from now on.",
+    "unchanged": "Nothing to save: the key's restrictions were already these.",
     "revoked": "Key revoked. Requests with it are refused from now on.",
     "deleted": "Key deleted.",
     "already-created": "That form was sent already. The key it made is in the list; its value"

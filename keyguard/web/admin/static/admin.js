@@ -27,6 +27,24 @@
   window.addEventListener("pagehide", function () {
     document.querySelectorAll("#key-value").forEach(function (value) { value.textContent = ""; });
   });
+  // The new-key form: only the list of places the chosen type has. A hidden list is also
+  // disabled, so what it holds is not sent; without this script both show, and the server
+  // says which one does not fit the type.
+  var typed = document.querySelectorAll("[data-for-access]");
+  function showPlacesFor() {
+    var chosen = document.querySelector("input[name=access]:checked");
+    typed.forEach(function (part) {
+      var shown = !chosen || part.getAttribute("data-for-access") === chosen.value;
+      part.hidden = !shown;
+      part.querySelectorAll("textarea").forEach(function (area) { area.disabled = !shown; });
+    });
+  }
+  if (typed.length > 1) {
+    document.querySelectorAll("input[name=access]").forEach(function (radio) {
+      radio.addEventListener("change", showPlacesFor);
+    });
+    showPlacesFor();
+  }
   // Revoke and delete: ask in a dialog instead of on a page of their own.
   document.querySelectorAll("a[data-dialog]").forEach(function (link) {
     var dialog = document.getElementById(link.getAttribute("data-dialog"));
