@@ -33,7 +33,12 @@ from ._index import index, what_to_try
 if TYPE_CHECKING:  # the admin page is optional: keyguard[admin]
     from keyguard.web.admin import AdminPage
 
-__all__ = ["ADMIN_PATH", "STOREFRONT_PUBLISHABLE_ROUTES", "create_app"]
+__all__ = [
+    "ADMIN_PATH",
+    "STOREFRONT_PUBLISHABLE_ROUTES",
+    "STOREFRONT_ROUTE_PERMISSIONS",
+    "create_app",
+]
 
 ADMIN_PATH = "/admin"  # where the demo mounts the admin page
 
@@ -43,6 +48,18 @@ STOREFRONT_PUBLISHABLE_ROUTES = (
     "GET /v1/storefront/products",
     "GET /v1/storefront/products/{id}",
 )
+
+# What a restricted key needs where (keys without permissions are not restricted). The
+# management API checks its own (api_keys:read, api_keys:write), so its routes need nothing more
+# here; a route this table does not list is closed to restricted keys.
+STOREFRONT_ROUTE_PERMISSIONS = {
+    "GET /v1/me": (),
+    "GET /v1/storefront/public/*": (),
+    "GET /v1/storefront/products": "products:read",
+    "GET /v1/storefront/products/{id}": "products:read",
+    "POST /v1/storefront/products": "products:write",
+    "* /v1/account/*": (),
+}
 
 _PUBLIC_PAGES = {
     "info": {"name": "keyguard demo store", "currency": "USD", "contact": "shop@example.com"},
@@ -79,6 +96,7 @@ def create_app(
                 guard=guard,
                 public_paths=public_paths,
                 publishable_routes=STOREFRONT_PUBLISHABLE_ROUTES,
+                route_permissions=STOREFRONT_ROUTE_PERMISSIONS,
             )
         ],
         lifespan=guard.lifespan,
