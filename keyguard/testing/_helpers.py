@@ -38,7 +38,8 @@ async def mint(
     **options: Any,
 ) -> str:
     """A new key's value (`sk_test_...` by default). Starts the guard if it is not started.
-    `options` go to `KeyManager.create`: `owner`, `expires_at`, `metadata`."""
+    `options` go to `KeyManager.create`: `owner`, `expires_at`, `metadata`, `permissions`,
+    `allowed_origins`, `allowed_networks`."""
     await guard.start()
     created = await guard.manager.create(
         account=account,
