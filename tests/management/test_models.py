@@ -77,7 +77,7 @@ def test_the_document_names_what_the_models_read() -> None:
     document = management_openapi(environments=ENVIRONMENTS)
     schemas = document["components"]["schemas"]
     models = request_models(ENVIRONMENTS)
-    for model in (models.create_key, models.rename_key, models.roll_key):
+    for model in (models.create_key, models.update_key, models.roll_key):
         fields = {f.alias or name for name, f in model.model_fields.items()}
         assert set(schemas[model.__name__]["properties"]) == fields
         assert schemas[model.__name__]["additionalProperties"] is False

@@ -15,6 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from keyguard.core import AuditEventType, ErrorCode
 
 from .field_types import AccessName, KeyId
+from .restriction_types import (
+    NETWORKS_NOTE,
+    ORIGINS_NOTE,
+    PERMISSIONS_NOTE,
+    NetworkList,
+    OriginList,
+    PermissionList,
+    UsableFrom,
+)
 
 __all__ = ["AnswerModels", "answer_models"]
 
@@ -90,6 +99,16 @@ def answer_models(environments: tuple[str, ...]) -> AnswerModels:
         last_used_at=(datetime | None, Field(alias="lastUsedAt")),
         revoked_at=(datetime | None, Field(alias="revokedAt")),
         expires_at=(datetime | None, Field(alias="expiresAt")),
+        permissions=(PermissionList | None, Field(description=PERMISSIONS_NOTE)),
+        allowed_origins=(
+            OriginList | None,
+            Field(alias="allowedOrigins", description=ORIGINS_NOTE),
+        ),
+        allowed_networks=(
+            NetworkList | None,
+            Field(alias="allowedNetworks", description=NETWORKS_NOTE),
+        ),
+        usable_from=(UsableFrom, Field(alias="usableFrom")),
     )
     detail = create_model(
         "APIKey",
