@@ -149,7 +149,7 @@ def _update_key(body: type[BaseModel]) -> Doc:
         "415",
         gives="set permissions on",
         parameters=[_ID],
-        requestBody=_body(body),
+        requestBody=_body(body, required=False),  # no body: nothing to change, as `{}`
     )
     operation["responses"]["409"]["description"] = _UPDATE_CONFLICT
     return operation
