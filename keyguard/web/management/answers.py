@@ -84,8 +84,31 @@ class AnswerModels(NamedTuple):
 
 @functools.cache
 def answer_models(environments: tuple[str, ...]) -> AnswerModels:
+    summary = _summary(environments)
+    detail = create_model(
+        "APIKey",
+        __base__=summary,
+        replaced_by=(str | None, Field(alias="replacedBy", description="The key that rolled it.")),
+        metadata=(dict[str, Any], ...),
+    )
+    created = create_model(
+        "CreatedAPIKey", __base__=detail, value=(str, Field(description="Shown this once only."))
+    )
+    data = {
+        "APIKeyList": list[summary],  # type: ignore[valid-type]
+        "APIKeyEnvelope": detail,
+        "CreatedAPIKeyEnvelope": created,
+        "DeletedAPIKeyEnvelope": DeletedAPIKey,
+        "AuditLog": list[AuditEntry],
+    }
+    envelopes = {name: _envelope(name, of) for name, of in data.items()}
+    return AnswerModels(summary, detail, created, DeletedAPIKey, AuditEntry, envelopes)
+
+
+def _summary(environments: tuple[str, ...]) -> type[BaseModel]:
+    """A key as lists show it; details and the create answer add to it."""
     known = Literal[environments]  # type: ignore[valid-type]
-    summary = create_model(
+    return create_model(
         "APIKeySummary",
         __base__=_Closed,
         id=(KeyId, ...),
@@ -110,24 +133,6 @@ def answer_models(environments: tuple[str, ...]) -> AnswerModels:
         ),
         usable_from=(UsableFrom, Field(alias="usableFrom")),
     )
-    detail = create_model(
-        "APIKey",
-        __base__=summary,
-        replaced_by=(str | None, Field(alias="replacedBy", description="The key that rolled it.")),
-        metadata=(dict[str, Any], ...),
-    )
-    created = create_model(
-        "CreatedAPIKey", __base__=detail, value=(str, Field(description="Shown this once only."))
-    )
-    data = {
-        "APIKeyList": list[summary],  # type: ignore[valid-type]
-        "APIKeyEnvelope": detail,
-        "CreatedAPIKeyEnvelope": created,
-        "DeletedAPIKeyEnvelope": DeletedAPIKey,
-        "AuditLog": list[AuditEntry],
-    }
-    envelopes = {name: _envelope(name, of) for name, of in data.items()}
-    return AnswerModels(summary, detail, created, DeletedAPIKey, AuditEntry, envelopes)
 
 
 def _envelope(name: str, data: Any) -> type[BaseModel]:
