@@ -88,13 +88,16 @@ async def make_caller(
     environment: str = "live",
     access: str = "secret",
     owner: str | None = None,
+    permissions: list[str] | None = None,
 ) -> Caller:
+    """A key to call with; `permissions` makes it a restricted one."""
     created = await guard.manager.create(
         account=account,
         name=f"{environment} {access}",
         environment=environment,
         access=access,
         owner=owner,
+        permissions=permissions,
     )
     return Caller(client, created.value, created.record)
 

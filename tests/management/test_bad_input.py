@@ -100,7 +100,7 @@ async def test_rename_and_roll_check_their_bodies(guard: KeyGuard, admin: Caller
     cases = [
         (url, "PATCH", {"name": ""}, {"name"}),
         (url, "PATCH", {"name": "x" * 101}, {"name"}),
-        (url, "PATCH", {}, {"name"}),
+        (url, "PATCH", {"name": None}, {"name"}),  # a name is never lifted
         (url, "PATCH", {"name": "ok", "environment": "live"}, {"environment"}),
         (f"{url}/roll", "POST", {"gracePeriodSeconds": "60"}, {"gracePeriodSeconds"}),
         (f"{url}/roll", "POST", {"gracePeriodSeconds": True}, {"gracePeriodSeconds"}),

@@ -39,6 +39,13 @@ records = st.builds(
     expires_at=st.none() | times,
     replaced_by=st.none() | st.builds(lambda: new_id("key_")),
     metadata=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
+    permissions=st.none() | st.frozensets(st.sampled_from(["a:b", "orders:*", "x_1:read"])),
+    allowed_origins=st.none()
+    | st.lists(st.sampled_from(["https://a.com", "http://*.b.example:8080"]), unique=True).map(
+        tuple
+    ),
+    allowed_networks=st.none()
+    | st.lists(st.sampled_from(["10.0.0.0/8", "2001:db8::/32"]), unique=True).map(tuple),
 )
 
 
@@ -77,7 +84,7 @@ def test_the_document_names_what_the_models_read() -> None:
     document = management_openapi(environments=ENVIRONMENTS)
     schemas = document["components"]["schemas"]
     models = request_models(ENVIRONMENTS)
-    for model in (models.create_key, models.rename_key, models.roll_key):
+    for model in (models.create_key, models.update_key, models.roll_key):
         fields = {f.alias or name for name, f in model.model_fields.items()}
         assert set(schemas[model.__name__]["properties"]) == fields
         assert schemas[model.__name__]["additionalProperties"] is False

@@ -15,6 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from keyguard.core import AuditEventType, ErrorCode
 
 from .field_types import AccessName, KeyId
+from .restriction_types import (
+    NETWORKS_NOTE,
+    ORIGINS_NOTE,
+    PERMISSIONS_NOTE,
+    NetworkList,
+    OriginList,
+    PermissionList,
+    UsableFrom,
+)
 
 __all__ = ["AnswerModels", "answer_models"]
 
@@ -75,22 +84,7 @@ class AnswerModels(NamedTuple):
 
 @functools.cache
 def answer_models(environments: tuple[str, ...]) -> AnswerModels:
-    known = Literal[environments]  # type: ignore[valid-type]
-    summary = create_model(
-        "APIKeySummary",
-        __base__=_Closed,
-        id=(KeyId, ...),
-        name=(str, ...),
-        prefix=(str, Field(examples=["sk_live_"])),
-        last4=(str, Field(min_length=4, max_length=4)),
-        environment=(known, ...),
-        access=(AccessName, ...),
-        status=(Status, ...),
-        created_at=(datetime, Field(alias="createdAt")),
-        last_used_at=(datetime | None, Field(alias="lastUsedAt")),
-        revoked_at=(datetime | None, Field(alias="revokedAt")),
-        expires_at=(datetime | None, Field(alias="expiresAt")),
-    )
+    summary = _summary(environments)
     detail = create_model(
         "APIKey",
         __base__=summary,
@@ -109,6 +103,36 @@ def answer_models(environments: tuple[str, ...]) -> AnswerModels:
     }
     envelopes = {name: _envelope(name, of) for name, of in data.items()}
     return AnswerModels(summary, detail, created, DeletedAPIKey, AuditEntry, envelopes)
+
+
+def _summary(environments: tuple[str, ...]) -> type[BaseModel]:
+    """A key as lists show it; details and the create answer add to it."""
+    known = Literal[environments]  # type: ignore[valid-type]
+    return create_model(
+        "APIKeySummary",
+        __base__=_Closed,
+        id=(KeyId, ...),
+        name=(str, ...),
+        prefix=(str, Field(examples=["sk_live_"])),
+        last4=(str, Field(min_length=4, max_length=4)),
+        environment=(known, ...),
+        access=(AccessName, ...),
+        status=(Status, ...),
+        created_at=(datetime, Field(alias="createdAt")),
+        last_used_at=(datetime | None, Field(alias="lastUsedAt")),
+        revoked_at=(datetime | None, Field(alias="revokedAt")),
+        expires_at=(datetime | None, Field(alias="expiresAt")),
+        permissions=(PermissionList | None, Field(description=PERMISSIONS_NOTE)),
+        allowed_origins=(
+            OriginList | None,
+            Field(alias="allowedOrigins", description=ORIGINS_NOTE),
+        ),
+        allowed_networks=(
+            NetworkList | None,
+            Field(alias="allowedNetworks", description=NETWORKS_NOTE),
+        ),
+        usable_from=(UsableFrom, Field(alias="usableFrom")),
+    )
 
 
 def _envelope(name: str, data: Any) -> type[BaseModel]:

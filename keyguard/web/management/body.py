@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from keyguard.core import MAX_METADATA_DEPTH, Access, ValidationError
+from keyguard.core import MAX_METADATA_DEPTH, UNCHANGED, Access, Unchanged, ValidationError
 from keyguard.services import DEFAULT_GRACE
 
 if TYPE_CHECKING:  # pydantic is imported only once management routes are built
@@ -26,11 +26,12 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_BODY_DEPTH",
     "BodyTooLarge",
+    "KeyChanges",
     "NewKey",
     "NotJSON",
     "grace_period",
+    "key_changes",
     "new_key",
-    "new_name",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
@@ -39,7 +40,17 @@ MAX_BODY_DEPTH = MAX_METADATA_DEPTH + 1  # the body's object around the deepest 
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:?|[\[\]{}]')
 # The names of our bodies' fields: an error may name these, never a name a client made up.
 _FIELDS = frozenset(
-    {"name", "environment", "access", "expiresAt", "metadata", "gracePeriodSeconds"}
+    {
+        "name",
+        "environment",
+        "access",
+        "expiresAt",
+        "metadata",
+        "gracePeriodSeconds",
+        "permissions",
+        "allowedOrigins",
+        "allowedNetworks",
+    }
 )
 _LENGTH = re.compile(r"[0-9]{1,19}")
 
@@ -60,6 +71,28 @@ class NewKey:
     access: Access
     expires_at: datetime | None
     metadata: Mapping[str, Any] | None
+    permissions: list[str] | None
+    allowed_origins: list[str] | None
+    allowed_networks: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChanges:
+    """A PATCH: each field UNCHANGED when the body left it out; a restriction None to lift it."""
+
+    name: str | Unchanged
+    permissions: list[str] | Unchanged | None
+    allowed_origins: list[str] | Unchanged | None
+    allowed_networks: list[str] | Unchanged | None
+
+    @property
+    def restrictions(self) -> dict[str, list[str] | Unchanged | None]:
+        """As `KeyManager.restrict` takes them."""
+        return {
+            "permissions": self.permissions,
+            "allowed_origins": self.allowed_origins,
+            "allowed_networks": self.allowed_networks,
+        }
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -130,12 +163,31 @@ def _no_constant(name: str) -> Any:
 
 async def new_key(request: Request, models: RequestModels) -> NewKey:
     body = models.read(models.create_key, await json_object(request))
-    access = Access(body.access)
-    return NewKey(body.name, body.environment, access, body.expires_at, body.metadata)
+    return NewKey(
+        body.name,
+        body.environment,
+        Access(body.access),
+        body.expires_at,
+        body.metadata,
+        body.permissions,
+        body.allowed_origins,
+        body.allowed_networks,
+    )
 
 
-async def new_name(request: Request, models: RequestModels) -> str:
-    return models.read(models.rename_key, await json_object(request)).name
+async def key_changes(request: Request, models: RequestModels) -> KeyChanges:
+    body = models.read(models.update_key, await json_object(request))
+    given = body.model_fields_set  # by field name: what the body held, null or not
+
+    def field(name: str) -> Any:
+        return getattr(body, name) if name in given else UNCHANGED
+
+    return KeyChanges(
+        field("name"),
+        field("permissions"),
+        field("allowed_origins"),
+        field("allowed_networks"),
+    )
 
 
 async def grace_period(request: Request, models: RequestModels) -> timedelta:

@@ -7,6 +7,9 @@ with its audit row in one transaction: a refused request changes nothing and log
 
 A key created here belongs to the caller's owner, so where an account allows one active secret
 key per owner, a secret key cannot mint a second secret key for itself (409): it rolls instead.
+
+A restricted caller hands out no more than it holds (`grants`): the routes check that it may
+call the operation at all, the handlers what it gives.
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ import dataclasses
 from starlette.responses import Response
 
 from keyguard.core import (
+    UNCHANGED,
+    Access,
+    ConflictError,
     KeyQuery,
+    KeyRecord,
     audit_view,
     created_view,
     deleted_view,
@@ -25,8 +32,9 @@ from keyguard.core import (
     utcnow,
 )
 
-from .body import grace_period, new_key, new_name
+from .body import KeyChanges, grace_period, key_changes, new_key
 from .context import Call
+from .grants import check_grant
 from .query import audit_query, key_query, no_params, permanent
 
 __all__ = [
@@ -35,8 +43,8 @@ __all__ = [
     "get_key",
     "list_keys",
     "read_audit_log",
-    "rename_key",
     "roll_key",
+    "update_key",
 ]
 
 
@@ -60,6 +68,7 @@ async def create_key(call: Call) -> Response:
     no_params(call.request.query_params, call.models)
     new = await new_key(call.request, call.models)
     call.check_reach(new.environment)
+    check_grant(call.caller, new.permissions, "create")
     created = await call.manager.create(
         account=call.account,
         owner=call.caller.owner,  # one active secret key per owner: the caller's owner
@@ -68,6 +77,9 @@ async def create_key(call: Call) -> Response:
         access=new.access,
         expires_at=new.expires_at,
         metadata=new.metadata,
+        permissions=new.permissions,
+        allowed_origins=new.allowed_origins,
+        allowed_networks=new.allowed_networks,
         **call.audit,
     )
     headers = call.location(created.record.id)
@@ -79,12 +91,37 @@ async def get_key(call: Call) -> Response:
     return call.ok(detail_view(await call.key(), utcnow()))
 
 
-async def rename_key(call: Call) -> Response:
+async def update_key(call: Call) -> Response:
+    """Rename and/or restrict. The restrictions change first: that is the step that can be
+    refused (a revoked key, 409), so a refused request renames nothing either."""
     no_params(call.request.query_params, call.models)
-    name = await new_name(call.request, call.models)
+    changes = await key_changes(call.request, call.models)
     key = await call.key()
-    record = await call.manager.rename(key.id, name, account=call.account, **call.audit)
+    if changes.permissions is not UNCHANGED:
+        check_grant(call.caller, changes.permissions, "set")
+    _check_fits(key, changes)
+    record = key
+    if any(value is not UNCHANGED for value in changes.restrictions.values()):
+        record = await call.manager.restrict(
+            key.id,
+            permissions=changes.permissions,
+            allowed_origins=changes.allowed_origins,
+            allowed_networks=changes.allowed_networks,
+            account=call.account,
+            **call.audit,
+        )
+    if changes.name is not UNCHANGED:
+        record = await call.manager.rename(key.id, changes.name, account=call.account, **call.audit)
     return call.ok(detail_view(record, utcnow()))
+
+
+def _check_fits(key: KeyRecord, changes: KeyChanges) -> None:
+    """A list this key's access cannot carry: the body is well formed, the key is the wrong
+    kind for it (409, as for any change the key's state does not allow)."""
+    if key.access is Access.SECRET and isinstance(changes.allowed_origins, list):
+        raise ConflictError("allowedOrigins is for publishable keys; this key is a secret key.")
+    if key.access is Access.PUBLISHABLE and isinstance(changes.allowed_networks, list):
+        raise ConflictError("allowedNetworks is for secret keys; this key is a publishable key.")
 
 
 async def delete_key(call: Call) -> Response:
@@ -102,6 +139,7 @@ async def roll_key(call: Call) -> Response:
     no_params(call.request.query_params, call.models)
     grace = await grace_period(call.request, call.models)
     key = await call.key()
+    check_grant(call.caller, key.permissions, "roll")
     created = await call.manager.roll(key.id, grace=grace, account=call.account, **call.audit)
     headers = call.location(created.record.id)
     return call.ok(created_view(created, utcnow()), status=201, headers=headers)

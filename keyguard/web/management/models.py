@@ -36,6 +36,15 @@ from .field_types import (
     Name,
     Search,
 )
+from .restriction_types import (
+    CREATE_RESTRICTION_RULES,
+    NETWORKS_NOTE,
+    ORIGINS_NOTE,
+    PERMISSIONS_NOTE,
+    NetworkList,
+    OriginList,
+    PermissionList,
+)
 
 __all__ = [
     "AuditLogQuery",
@@ -43,6 +52,7 @@ __all__ = [
     "DeleteQuery",
     "KeyListQuery",
     "RequestModels",
+    "UpdateAPIKey",
     "read",
     "request_models",
 ]
@@ -67,14 +77,26 @@ class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
 
+_AS_NULL = " Left out: as null."
+
+
 class CreateAPIKey(_Closed):
     """A new key. `environment` is narrowed to the server's own in `request_models`."""
+
+    model_config = ConfigDict(json_schema_extra=CREATE_RESTRICTION_RULES)
 
     name: Name
     environment: str
     access: AccessName
     expires_at: ExpiryTime | None = Field(None, alias="expiresAt")
     metadata: Metadata | None = None
+    permissions: PermissionList | None = Field(None, description=PERMISSIONS_NOTE + _AS_NULL)
+    allowed_origins: OriginList | None = Field(
+        None, alias="allowedOrigins", description=ORIGINS_NOTE + _AS_NULL
+    )
+    allowed_networks: NetworkList | None = Field(
+        None, alias="allowedNetworks", description=NETWORKS_NOTE + _AS_NULL
+    )
 
 
 class KeyListQuery(_Query):
@@ -89,8 +111,25 @@ class KeyListQuery(_Query):
     cursor: KeyCursor | None = Field(None, description=_CURSOR_NOTE)
 
 
-class RenameAPIKey(_Closed):
-    name: Name
+def _left_out(note: str = "", **alias: str) -> Any:
+    """A PATCH field: left out, it stays as it is, which is not what null says; so the
+    document shows no default (the None here only marks it as not given)."""
+    described = {"description": f"{note} Left out: stays as it is."} if note else {}
+    return Field(None, json_schema_extra=_no_default, **described, **alias)  # type: ignore[call-overload]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class UpdateAPIKey(_Closed):
+    """Any of a key's name and restrictions: a field left out stays as it is, and a
+    restriction set to null is lifted."""
+
+    name: Name = _left_out()
+    permissions: PermissionList | None = _left_out(PERMISSIONS_NOTE)
+    allowed_origins: OriginList | None = _left_out(ORIGINS_NOTE, alias="allowedOrigins")
+    allowed_networks: NetworkList | None = _left_out(NETWORKS_NOTE, alias="allowedNetworks")
 
 
 class RollAPIKey(_Closed):
@@ -121,7 +160,7 @@ class NoQuery(_Query):
 
 class RequestModels(NamedTuple):
     create_key: type[CreateAPIKey]
-    rename_key: type[RenameAPIKey]
+    update_key: type[UpdateAPIKey]
     roll_key: type[RollAPIKey]
     key_list: type[KeyListQuery]
     audit_log: type[AuditLogQuery]
@@ -142,14 +181,14 @@ def request_models(environments: tuple[str, ...]) -> RequestModels:
     only = Field(None, description="Only keys of this environment.")
     key_list = create_model("KeyListQuery", __base__=KeyListQuery, environment=(known | None, only))
     return RequestModels(
-        create_key, RenameAPIKey, RollAPIKey, key_list, AuditLogQuery, DeleteQuery, NoQuery
+        create_key, UpdateAPIKey, RollAPIKey, key_list, AuditLogQuery, DeleteQuery, NoQuery
     )
 
 
 # Every name a request of ours may hold: an error names these, never one the client made up.
 _OUR_NAMES = frozenset(
     field.alias or name
-    for model in (CreateAPIKey, KeyListQuery, RenameAPIKey, RollAPIKey, AuditLogQuery, DeleteQuery)
+    for model in (CreateAPIKey, KeyListQuery, UpdateAPIKey, RollAPIKey, AuditLogQuery, DeleteQuery)
     for name, field in model.model_fields.items()
 )
 
@@ -171,9 +210,15 @@ def _issues(exc: PydanticValidationError, where: str) -> list[FieldIssue]:
             field = name if name in _OUR_NAMES else where  # a name they made up: never echoed
             issues.setdefault(field, FieldIssue(field, _UNKNOWN_FIELD))
             continue
-        field = str(error["loc"][0]) if error["loc"] else where
+        field = _path(error["loc"]) if error["loc"] else where
         issues.setdefault(field, FieldIssue(field, _message(error)))
     return list(issues.values())
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """Where the error is, as the API names it: `allowedOrigins[2]` for an item of a list."""
+    head, *rest = loc
+    return str(head) + "".join(f"[{step}]" for step in rest if isinstance(step, int))
 
 
 def _message(error: ErrorDetails) -> str:

@@ -18,11 +18,18 @@ from starlette.types import Receive, Scope, Send
 
 from keyguard.core import Access, ErrorCode, KeyguardError, KeyRecord
 
-from .._envelope import FORBIDDEN_MESSAGE, MISSING_KEY_MESSAGE, realm_of, www_authenticate
+from .._envelope import (
+    FORBIDDEN_MESSAGE,
+    MISSING_KEY_MESSAGE,
+    insufficient_scope,
+    realm_of,
+    www_authenticate,
+)
 from .._errors import keyguard_error_response
 from .._json import error_response, request_id
 from .body import MAX_BODY_BYTES, BodyTooLarge, NotJSON
 from .context import Call, RouteContext
+from .grants import InsufficientScope, check_need
 
 __all__ = ["Endpoint", "Handler", "NotFound", "Resource", "secret_only"]
 
@@ -70,6 +77,8 @@ class Resource:
             message = "Send the body as JSON, with Content-Type: application/json."
             code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
             return error_response(code, message, rid, status=415)
+        except InsufficientScope as exc:
+            return _lacking(exc, request, rid)
         except KeyguardError as exc:
             return keyguard_error_response(exc, rid)
         except Exception as exc:
@@ -81,6 +90,13 @@ class Resource:
             return error_response(ErrorCode.INTERNAL_ERROR, _INTERNAL_MESSAGE, rid, status=500)
 
 
+def _lacking(exc: InsufficientScope, request: Request, rid: str) -> Response:
+    """A restricted key lacks a permission: 403, and the challenge names it (RFC 6750 3.1)."""
+    challenge = insufficient_scope(realm_of(request.scope), exc.scopes)
+    headers = {"www-authenticate": challenge}
+    return error_response(ErrorCode.FORBIDDEN, exc.message, rid, status=403, headers=headers)
+
+
 class NotFound:
     """Whatever is under the prefix but not a route: a 404 in the envelope, any method."""
 
@@ -90,9 +106,10 @@ class NotFound:
         await response(scope, receive, send)
 
 
-def secret_only(context: RouteContext, handler: Handler) -> Endpoint:
+def secret_only(context: RouteContext, handler: Handler, need: str) -> Endpoint:
     """Only a secret key may manage keys. The middleware's policy already refuses publishable
-    keys here by default; this holds even where the routes sit behind another policy."""
+    keys here by default; this holds even where the routes sit behind another policy. A
+    restricted one also needs the permission `need` (`grants`)."""
 
     async def endpoint(request: Request, rid: str) -> Response:
         caller = _caller(request.scope)
@@ -103,6 +120,7 @@ def secret_only(context: RouteContext, handler: Handler) -> Endpoint:
             return error_response(code, MISSING_KEY_MESSAGE, rid, status=401, headers=headers)
         if caller.access is not Access.SECRET:
             return error_response(ErrorCode.FORBIDDEN, FORBIDDEN_MESSAGE, rid, status=403)
+        check_need(caller, need)
         return await handler(Call(request, rid, caller, context))
 
     return endpoint

@@ -13,14 +13,15 @@ from keyguard._guard import KeyGuard
 
 from .context import MANAGES_EVERY_ENVIRONMENT, RouteContext
 from .document import OpenAPIEndpoint
+from .grants import READ, WRITE
 from .handlers import (
     create_key,
     delete_key,
     get_key,
     list_keys,
     read_audit_log,
-    rename_key,
     roll_key,
+    update_key,
 )
 from .resource import Endpoint, Handler, NotFound, Resource, secret_only
 
@@ -52,10 +53,15 @@ def management_routes(
     s = RouteContext(guard.manager, environments, keys, manages_every_environment, models)
     one = f"{keys}/{{id}}"
     return [
-        _secret(s, keys, "api_keys", {"GET": list_keys, "POST": create_key}),
-        _secret(s, one, "api_key", {"GET": get_key, "PATCH": rename_key, "DELETE": delete_key}),
-        _secret(s, f"{one}/roll", "api_key_roll", {"POST": roll_key}),
-        _secret(s, f"{prefix}/audit-log", "audit_log", {"GET": read_audit_log}),
+        _secret(s, keys, "api_keys", {"GET": (list_keys, READ), "POST": (create_key, WRITE)}),
+        _secret(
+            s,
+            one,
+            "api_key",
+            {"GET": (get_key, READ), "PATCH": (update_key, WRITE), "DELETE": (delete_key, WRITE)},
+        ),
+        _secret(s, f"{one}/roll", "api_key_roll", {"POST": (roll_key, WRITE)}),
+        _secret(s, f"{prefix}/audit-log", "audit_log", {"GET": (read_audit_log, READ)}),
         _route(
             f"{prefix}/openapi.json", "openapi", {"GET": OpenAPIEndpoint(prefix, s.environments)}
         ),
@@ -63,8 +69,13 @@ def management_routes(
     ]
 
 
-def _secret(s: RouteContext, path: str, name: str, handlers: dict[str, Handler]) -> Route:
-    return _route(path, name, {method: secret_only(s, h) for method, h in handlers.items()})
+def _secret(
+    s: RouteContext, path: str, name: str, handlers: dict[str, tuple[Handler, str]]
+) -> Route:
+    """Each method's handler, for secret keys only, with the permission a restricted key
+    needs to call it."""
+    endpoints = {method: secret_only(s, h, need) for method, (h, need) in handlers.items()}
+    return _route(path, name, endpoints)
 
 
 def _route(path: str, name: str, endpoints: dict[str, Endpoint]) -> Route:

@@ -29,7 +29,7 @@ _BODY_NOTE = f"At most {MAX_BODY_BYTES // 1024} KiB of JSON."
 def component_schemas(environments: tuple[str, ...]) -> dict[str, Schema]:
     requests = request_models(environments)
     answers = answer_models(environments)
-    bodies = [requests.create_key, requests.rename_key, requests.roll_key]
+    bodies = [requests.create_key, requests.update_key, requests.roll_key]
     models: list[type[BaseModel]] = [*bodies, ErrorEnvelope, *answers.envelopes.values()]
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     schemas: dict[str, Schema] = _untitled(top["$defs"])
