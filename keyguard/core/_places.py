@@ -28,7 +28,7 @@ __all__ = [
 MAX_PLACES = 64
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
-_ORIGIN = re.compile(rf"(https?)://(\*\.)?({_HOST})(?::(\d{{1,5}}))?")
+_ORIGIN = re.compile(rf"(https?)://(\*\.)?({_HOST})(?::([0-9]{{1,5}}))?", re.ASCII)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ORIGIN_RULE = (
     "must be an origin such as https://shop.example.com or https://*.example.com"
@@ -69,7 +69,8 @@ def _validated(values: object, field: str, normal: Callable[[object], str]) -> t
 
 
 def _normal_origin(value: object) -> str:
-    if not isinstance(value, str) or len(value) > 300:
+    # ASCII first: lowercasing would make a Kelvin sign a "k" (hosts are punycode: no IDNs here)
+    if not isinstance(value, str) or len(value) > 300 or not value.isascii():
         raise ValueError(_ORIGIN_RULE)
     match = _ORIGIN.fullmatch(value.lower())
     if match is None:

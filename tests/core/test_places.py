@@ -164,3 +164,14 @@ def test_an_empty_list_is_refused_none_is_the_way_to_lift_a_restriction() -> Non
     for validate in (validate_origins, validate_networks):
         with pytest.raises(ValidationError, match="at least one"):
             validate([])
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://\u212aey.example.com", "https://shop.example.com:\u0664\u0664\u0663"]
+)
+def test_only_ascii_origins_are_taken(origin: str) -> None:
+    """A Kelvin sign lowercases to "k" and Arabic-Indic digits are digits to `\\d`: neither is
+    in an origin a browser sends (hosts are punycode)."""
+    with pytest.raises(ValidationError):
+        validate_origins([origin])
+    assert not OriginMatcher(["https://key.example.com"]).allows(origin)

@@ -89,8 +89,9 @@ async def make_caller(
     access: str = "secret",
     owner: str | None = None,
     permissions: list[str] | None = None,
+    allowed_networks: list[str] | None = None,
 ) -> Caller:
-    """A key to call with; `permissions` makes it a restricted one."""
+    """A key to call with; `permissions` or `allowed_networks` make it a restricted one."""
     created = await guard.manager.create(
         account=account,
         name=f"{environment} {access}",
@@ -98,6 +99,7 @@ async def make_caller(
         access=access,
         owner=owner,
         permissions=permissions,
+        allowed_networks=allowed_networks,
     )
     return Caller(client, created.value, created.record)
 

@@ -173,3 +173,24 @@ async def test_a_test_key_with_every_management_permission_never_reaches_live_ke
     for attempt in refused:
         envelope(await attempt, 403, "FORBIDDEN")
     assert await state(guard, account) == before
+
+
+async def test_a_key_limited_to_networks_hands_out_secret_keys_within_them_only(
+    guard: KeyGuard, client: httpx.AsyncClient, account: str, admin: Caller
+) -> None:
+    office = ["127.0.0.0/8", "10.0.0.0/8"]  # the test client calls from 127.0.0.1
+    caller = await make_caller(guard, client, account, allowed_networks=office)
+    before = await state(guard, account)
+    assert "from anywhere" in _refused(await caller.post(KEYS, json=NEW))
+    wider = {**NEW, "allowedNetworks": ["10.0.0.0/8", "192.168.0.0/16"]}
+    assert "192.168.0.0/16" in _refused(await caller.post(KEYS, json=wider))
+    v6 = {**NEW, "allowedNetworks": ["::1"]}  # another IP version is never inside
+    _refused(await caller.post(KEYS, json=v6))
+    _refused(await caller.patch(f"{KEYS}/{caller.id}", json={"allowedNetworks": None}))
+    _refused(await caller.post(f"{KEYS}/{admin.id}/roll", json={}))  # usable from anywhere
+    assert await state(guard, account) == before
+    inside = {**NEW, "allowedNetworks": ["10.1.0.0/16", "127.0.0.1"]}
+    made = envelope(await caller.post(KEYS, json=inside), 201)
+    assert made["allowedNetworks"] == ["10.1.0.0/16", "127.0.0.1/32"]
+    shop = {"name": "shop", "environment": "live", "access": "publishable"}
+    assert envelope(await caller.post(KEYS, json=shop), 201)["usableFrom"] == "anywhere"

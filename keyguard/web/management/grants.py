@@ -4,17 +4,20 @@ A key with no permission set (`permissions is None`) is not restricted and manag
 before. A restricted key needs `api_keys:read` to read (keys, the audit log) and
 `api_keys:write` to change anything (`api_keys:*` grants both). It can never hand out more than
 it holds: a key it creates, sets permissions on, or rolls (a roll shows the successor's value)
-carries only permissions the caller holds itself, and is never unrestricted.
+carries only permissions the caller holds itself, and is never unrestricted. Likewise a key
+limited to networks hands out secret keys limited to networks inside its own: otherwise a key
+that works only inside the office could mint one that works from anywhere.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Literal
 
-from keyguard.core import ForbiddenError, KeyRecord, Permissions
+from keyguard.core import Access, ForbiddenError, KeyRecord, Permissions
 
-__all__ = ["READ", "WRITE", "InsufficientScope", "check_grant", "check_need"]
+__all__ = ["READ", "WRITE", "InsufficientScope", "check_grant", "check_need", "check_networks"]
 
 READ = "api_keys:read"
 WRITE = "api_keys:write"
@@ -59,3 +62,33 @@ def check_grant(
             f"{', '.join(lacking)}.",
             lacking,
         )
+
+
+def check_networks(
+    caller: KeyRecord, access: Access, networks: Iterable[str] | None, action: str
+) -> None:
+    """Whether the caller may give a secret key these allowed networks (None: anywhere)."""
+    if caller.allowed_networks is None or access is not Access.SECRET:
+        return
+    if networks is None:
+        raise InsufficientScope(
+            f"A key limited to networks cannot {action} a secret key usable from anywhere: list"
+            " its allowedNetworks, within this key's."
+        )
+    own = [ipaddress.ip_network(n) for n in caller.allowed_networks]
+    outside = [n for n in networks if not _inside(ipaddress.ip_network(n), own)]
+    if outside:
+        raise InsufficientScope(
+            "A key can only hand out networks within its own allowedNetworks; outside them: "
+            f"{', '.join(outside)}."
+        )
+
+
+def _inside(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    own: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> bool:
+    return any(
+        network.version == mine.version and network.subnet_of(mine)  # type: ignore[arg-type]
+        for mine in own
+    )

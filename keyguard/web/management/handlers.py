@@ -34,7 +34,7 @@ from keyguard.core import (
 
 from .body import KeyChanges, grace_period, key_changes, new_key
 from .context import Call
-from .grants import check_grant
+from .grants import check_grant, check_networks
 from .query import audit_query, key_query, no_params, permanent
 
 __all__ = [
@@ -69,6 +69,7 @@ async def create_key(call: Call) -> Response:
     new = await new_key(call.request, call.models)
     call.check_reach(new.environment)
     check_grant(call.caller, new.permissions, "create")
+    check_networks(call.caller, new.access, new.allowed_networks, "create")
     created = await call.manager.create(
         account=call.account,
         owner=call.caller.owner,  # one active secret key per owner: the caller's owner
@@ -99,6 +100,8 @@ async def update_key(call: Call) -> Response:
     key = await call.key()
     if changes.permissions is not UNCHANGED:
         check_grant(call.caller, changes.permissions, "set")
+    if changes.allowed_networks is not UNCHANGED:
+        check_networks(call.caller, key.access, changes.allowed_networks, "make")
     _check_fits(key, changes)
     record = key
     if any(value is not UNCHANGED for value in changes.restrictions.values()):
@@ -140,6 +143,7 @@ async def roll_key(call: Call) -> Response:
     grace = await grace_period(call.request, call.models)
     key = await call.key()
     check_grant(call.caller, key.permissions, "roll")
+    check_networks(call.caller, key.access, key.allowed_networks, "roll")
     created = await call.manager.roll(key.id, grace=grace, account=call.account, **call.audit)
     headers = call.location(created.record.id)
     return call.ok(created_view(created, utcnow()), status=201, headers=headers)
