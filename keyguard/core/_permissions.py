@@ -71,10 +71,11 @@ class Permissions:
     """A key's permissions, compiled once: a need is granted by itself or by its resource's
     `*`. Checking costs a set lookup or two, on the cache-hit path."""
 
-    __slots__ = ("_exact", "_whole_resources", "granted")
+    __slots__ = ("_exact", "_lacking", "_whole_resources", "granted")
 
     def __init__(self, granted: Iterable[str]) -> None:
         self.granted = frozenset(granted)
+        self._lacking: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._exact = self.granted
         self._whole_resources = frozenset(p[:-2] for p in self.granted if p.endswith(":*"))
 
@@ -87,6 +88,14 @@ class Permissions:
     def missing(self, needed: Iterable[str]) -> tuple[str, ...]:
         """The needs not granted, in the order asked: what a 403 names."""
         return tuple(n for n in needed if not self.allows(n))
+
+    def lacking(self, needed: tuple[str, ...]) -> tuple[str, ...]:
+        """`missing`, remembered per need: for the needs of an app's route table, which are
+        few and never come from a client."""
+        found = self._lacking.get(needed)
+        if found is None:
+            found = self._lacking[needed] = self.missing(needed)
+        return found
 
     def __repr__(self) -> str:
         return f"Permissions({sorted(self.granted)!r})"

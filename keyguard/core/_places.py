@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 MAX_PLACES = 64
+# A matcher belongs to one key record, and a key is used from a few places over and over: the
+# answer for each is remembered (bounded: a client choosing endless origins only clears it).
+_MEMO_SIZE = 256
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
 _ORIGIN = re.compile(rf"(https?)://(\*\.)?({_HOST})(?::([0-9]{{1,5}}))?", re.ASCII)
@@ -99,10 +102,11 @@ def _normal_network(value: object) -> str:
 class OriginMatcher:
     """Allowed origins, compiled: exact origins in a set, wildcards as (scheme, suffix, port)."""
 
-    __slots__ = ("_exact", "_suffixes", "allowed")
+    __slots__ = ("_exact", "_memo", "_suffixes", "allowed")
 
     def __init__(self, allowed: Sequence[str]) -> None:
         self.allowed = tuple(allowed)
+        self._memo: dict[str, bool] = {}
         self._exact = frozenset(a for a in allowed if "://*." not in a)
         suffixes = []
         for pattern in allowed:
@@ -114,6 +118,14 @@ class OriginMatcher:
 
     def allows(self, origin: str) -> bool:
         """Whether a request's `Origin` (as the browser sent it) is allowed."""
+        known = self._memo.get(origin)
+        if known is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[origin] = self._allows(origin)
+        return known
+
+    def _allows(self, origin: str) -> bool:
         try:
             normal = _normal_origin(origin)
         except ValueError:  # `null`, a path, garbage: never allowed
@@ -134,13 +146,22 @@ class NetworkMatcher:
     """Allowed networks, compiled. An IPv4-mapped IPv6 client (`::ffff:10.1.2.3`, as a
     dual-stack server reports it) is checked as the IPv4 address it is."""
 
-    __slots__ = ("_networks", "allowed")
+    __slots__ = ("_memo", "_networks", "allowed")
 
     def __init__(self, allowed: Sequence[str]) -> None:
         self.allowed = tuple(allowed)
+        self._memo: dict[str, bool] = {}
         self._networks: tuple[AnyNetwork, ...] = tuple(ipaddress.ip_network(a) for a in allowed)
 
     def allows(self, address: str) -> bool:
+        known = self._memo.get(address)
+        if known is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[address] = self._allows(address)
+        return known
+
+    def _allows(self, address: str) -> bool:
         try:
             client = ipaddress.ip_address(address)
         except ValueError:  # "unknown", a unix socket: no address, so not from an allowed one

@@ -6,7 +6,8 @@ the request needs what all of them name. A route no rule matches is *not listed*
 then refuses restricted keys there, so a route the table forgot is closed to them, not open.
 
 Rules are grouped by what they need and each group compiled once: a lookup is one match per
-distinct need, and is made only for restricted keys.
+distinct need, and is made only for restricted keys. What every literal route of the table needs
+is worked out once, up front: most requests are a dict lookup.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["RoutePermissions"]
 
 
 class RoutePermissions:
-    __slots__ = ("_groups", "table")
+    __slots__ = ("_groups", "_literal", "table")
 
     def __init__(self, table: Mapping[str, str | Iterable[str]]) -> None:
         grouped: dict[tuple[str, ...], list[RoutePattern]] = {}
@@ -37,9 +38,24 @@ class RoutePermissions:
             grouped.setdefault(tuple(sorted(set(names))), []).append(RoutePattern.parse(rule))
         self.table = dict(table)
         self._groups = tuple((CompiledRoutes(p), needs) for needs, p in grouped.items())
+        # Computed by the same matching as any other request: only faster to find.
+        self._literal = {
+            (method, path): self._match(method, path)
+            for patterns in grouped.values()
+            for p in patterns
+            if None not in p.segments and not p.subtree and p.method != "*"
+            for path in ["/" + "/".join(s for s in p.segments if s is not None)]
+            for method in p.methods
+        }
 
     def needed(self, method: str, path: str) -> tuple[str, ...] | None:
         """What the request needs, sorted; None when no rule lists its route."""
+        try:
+            return self._literal[(method, path)]
+        except KeyError:
+            return self._match(method, path)
+
+    def _match(self, method: str, path: str) -> tuple[str, ...] | None:
         found: list[str] | None = None
         for routes, needs in self._groups:
             if routes.matches(method, path):

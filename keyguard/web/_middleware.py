@@ -192,7 +192,7 @@ class APIKeyMiddleware:
                 needed = self.route_permissions.needed(scope.get("method", "GET"), scope["path"])
                 if needed is None:
                     return await self._reject(scope, receive, send, Refusal.UNLISTED_ROUTE)
-                missing = rules.permissions.missing(needed)
+                missing = rules.permissions.lacking(needed)
                 if missing:
                     rejection = self.refusals.lacking(missing, request_id(scope))
                     return await self._send_rejection(scope, receive, send, rejection)

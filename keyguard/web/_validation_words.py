@@ -32,6 +32,7 @@ _MESSAGES = {
     "less_than": "must be less than {lt}",
     "less_than_equal": "must be at most {le}",
     "list_type": "must be a list",
+    "too_short": "must hold at least {min_length} item(s) (null: no restriction)",
     "dict_type": "must be a JSON object",
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",

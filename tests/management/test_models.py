@@ -41,11 +41,13 @@ records = st.builds(
     metadata=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
     permissions=st.none() | st.frozensets(st.sampled_from(["a:b", "orders:*", "x_1:read"])),
     allowed_origins=st.none()
-    | st.lists(st.sampled_from(["https://a.com", "http://*.b.example:8080"]), unique=True).map(
+    | st.lists(
+        st.sampled_from(["https://a.com", "http://*.b.example:8080"]), min_size=1, unique=True
+    ).map(tuple),
+    allowed_networks=st.none()
+    | st.lists(st.sampled_from(["10.0.0.0/8", "2001:db8::/32"]), min_size=1, unique=True).map(
         tuple
     ),
-    allowed_networks=st.none()
-    | st.lists(st.sampled_from(["10.0.0.0/8", "2001:db8::/32"]), unique=True).map(tuple),
 )
 
 

@@ -111,9 +111,12 @@ Network = Annotated[
 PermissionList = Annotated[
     list[Permission], Field(max_length=MAX_PERMISSIONS), _at_most(MAX_PERMISSIONS, "permissions")
 ]
-OriginList = Annotated[list[Origin], Field(max_length=MAX_PLACES), _at_most(MAX_PLACES, "entries")]
+# At least one place: a key usable from nowhere is a mistake, and null lifts the restriction.
+OriginList = Annotated[
+    list[Origin], Field(min_length=1, max_length=MAX_PLACES), _at_most(MAX_PLACES, "entries")
+]
 NetworkList = Annotated[
-    list[Network], Field(max_length=MAX_PLACES), _at_most(MAX_PLACES, "entries")
+    list[Network], Field(min_length=1, max_length=MAX_PLACES), _at_most(MAX_PLACES, "entries")
 ]
 # What each field means, null included: said once, on the field, for requests and answers.
 PERMISSIONS_NOTE = (
