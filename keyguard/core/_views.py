@@ -36,6 +36,10 @@ SUMMARY_FIELDS = (
     "lastUsedAt",
     "revokedAt",
     "expiresAt",
+    "permissions",
+    "allowedOrigins",
+    "allowedNetworks",
+    "usableFrom",
 )
 
 
@@ -52,7 +56,29 @@ def summary_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
         "lastUsedAt": _time(record.last_used_at),
         "revokedAt": _time(record.revoked_at),
         "expiresAt": _time(record.expires_at),
+        **_restrictions(record),
     }
+
+
+def _restrictions(record: KeyRecord) -> dict[str, Any]:
+    """What the key may do (null: whatever its access allows) and where from, with
+    `usableFrom` saying in words which list governs that: a key with none works from anywhere."""
+    if record.allowed_origins is not None:
+        usable_from = "allowedOrigins"
+    elif record.allowed_networks is not None:
+        usable_from = "allowedNetworks"
+    else:
+        usable_from = "anywhere"
+    return {
+        "permissions": None if record.permissions is None else sorted(record.permissions),
+        "allowedOrigins": _list(record.allowed_origins),
+        "allowedNetworks": _list(record.allowed_networks),
+        "usableFrom": usable_from,
+    }
+
+
+def _list(items: tuple[str, ...] | None) -> list[str] | None:
+    return None if items is None else list(items)
 
 
 def detail_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
