@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _command(commands, "migrate", _admin.migrate, "create or upgrade the database schema")
     _command(commands, "doctor", _doctor.doctor, "check the settings, store, keys and Redis")
-    _add_keys(_group(commands, "keys", "mint, list and retire API keys"))
+    _add_keys(_group(commands, "keys", "mint, list, restrict and retire API keys"))
     _add_audit(commands)
     _add_accounts(_group(commands, "accounts", "per-account settings"))
     _add_demo(commands)

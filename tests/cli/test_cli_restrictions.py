@@ -167,3 +167,31 @@ def test_audit_shows_a_change_in_words(cli: Cli, account: str) -> None:
     assert restricted.endswith(
         "permissions: none -> cart:read; allowed origins: anywhere -> https://shop.example.com"
     )
+
+
+def test_no_key_value_after_creation(cli: Cli, account: str) -> None:
+    create = ["keys", "create", "--name", "n", "--env", "live", "--account", account]
+    plain = cli.ok(*create, "--access", "secret", *SECRET, *NETWORK)
+    values = [plain.value()]
+    assert (plain.out + plain.err).count(values[0]) == 1
+    value, public = cli.create(account, access="publishable", extra=ORIGIN)
+    values.append(value)
+    secret_id = cli.ok("keys", "list", "--account", account, "--access", "secret", "--json")
+    key_ids = [secret_id.json()[0]["id"], public["id"]]
+    outputs = []
+    for key_id in key_ids:
+        for command in (
+            ["keys", "restrict", key_id, "--no-permissions"],
+            ["keys", "restrict", key_id, "--unrestricted-permissions", "--json"],
+            ["keys", "restrict", key_id, "--any-network"],
+            ["keys", "restrict", key_id, "--allowed-origin", "https://x.example"],
+            ["keys", "show", key_id],
+            ["keys", "show", key_id, "--json"],
+        ):
+            result = cli(*command)
+            outputs.append(result.out + result.err)
+    for command in (["keys", "list"], ["keys", "list", "--json"], ["audit"], ["audit", "--json"]):
+        outputs.append(cli.ok(*command).out)
+    for value in values:
+        secret_part = value.split("_", 2)[2]
+        assert not any(secret_part in text for text in outputs)
