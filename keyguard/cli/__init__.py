@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(normalize_argv(sys.argv[1:] if argv is None else argv))
+        usage_check = getattr(args, "usage_check", None)
+        if usage_check is not None:  # a rule across options that argparse cannot state
+            usage_check(args)
     except SystemExit as exc:  # usage errors (2), --help and --version (0)
         return exc.code if isinstance(exc.code, int) else 2
     _configure_logging(args.verbose)

@@ -15,6 +15,7 @@ from keyguard.core import (
     KeyRecord,
     KeySort,
     KeyStatus,
+    Restrictions,
     ValidationError,
     deleted_view,
     id_pattern,
@@ -25,6 +26,7 @@ from keyguard.services import DEFAULT_GRACE, MAX_PAGE
 
 from ._app import ACTOR, App, CliError, collect
 from ._output import KEY_COLUMNS, display_time, key_details, key_json, key_row, masked
+from ._restriction_flags import create_restrictions, flag_errors, restrict_changes
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -33,6 +35,7 @@ __all__ = [
     "key_id",
     "list_keys",
     "rename",
+    "restrict",
     "revoke",
     "roll",
     "show",
@@ -62,15 +65,19 @@ def _expiry(text: str | None) -> datetime | None:
 async def create(app: App, args: argparse.Namespace) -> None:
     expires_at = _expiry(args.expires_in)
     manager = await app.manager()
-    created = await manager.create(
-        account=args.account,
-        name=args.name,
-        environment=args.env,
-        access=args.access,
-        owner=args.owner,
-        expires_at=expires_at,
-        actor=ACTOR,
-    )
+    try:
+        created = await manager.create(
+            account=args.account,
+            name=args.name,
+            environment=args.env,
+            access=args.access,
+            owner=args.owner,
+            expires_at=expires_at,
+            actor=ACTOR,
+            **create_restrictions(args),
+        )
+    except ValidationError as exc:
+        raise flag_errors(exc, args) from None
     record = created.record
     app.out.note(f"Created {record.id} ({masked(record)}) in account {record.account}.")
     app.out.new_key(created, args.json)
@@ -111,6 +118,27 @@ async def rename(app: App, args: argparse.Namespace) -> None:
     manager = await app.manager()
     record = await manager.rename(key, args.name, account=args.account, actor=ACTOR)
     _report(app, args, record, f"{record.id} is now named {record.name!r}.")
+
+
+async def restrict(app: App, args: argparse.Namespace) -> None:
+    key = key_id(args.id)
+    manager = await app.manager()
+    before = await manager.get(key, account=args.account)
+    try:
+        record = await manager.restrict(
+            key, account=args.account, actor=ACTOR, **restrict_changes(args)
+        )
+    except ValidationError as exc:
+        raise flag_errors(exc, args) from None
+    changed = Restrictions.of(record) != Restrictions.of(before)
+    said = (
+        "restrictions changed" if changed else "it had these restrictions already, nothing changed"
+    )
+    app.out.note(f"{record.id} ({masked(record)}): {said}.")
+    if args.json:
+        app.out.json(key_json(record))
+    else:
+        app.out.fields(key_details(record, utcnow()))
 
 
 async def revoke(app: App, args: argparse.Namespace) -> None:

@@ -25,6 +25,8 @@ from keyguard.core import (
     utcnow,
 )
 
+from ._restriction_words import audit_words, limits_marker, restriction_details
+
 __all__ = [
     "AUDIT_COLUMNS",
     "KEY_COLUMNS",
@@ -38,7 +40,7 @@ __all__ = [
     "masked",
 ]
 
-KEY_COLUMNS = ("ID", "NAME", "KEY", "ENV", "ACCESS", "STATUS", "CREATED", "LAST USED")
+KEY_COLUMNS = ("ID", "NAME", "KEY", "ENV", "ACCESS", "LIMITS", "STATUS", "CREATED", "LAST USED")
 AUDIT_COLUMNS = ("TIME", "EVENT", "ACCOUNT", "KEY", "ACTOR", "DATA")
 
 
@@ -103,6 +105,7 @@ def key_row(record: KeyRecord, now: datetime) -> tuple[str, ...]:
         masked(record),
         record.environment,
         record.access.value,
+        limits_marker(record),
         record.status(now).value,
         display_time(record.created_at),
         display_time(record.last_used_at, "never"),
@@ -118,6 +121,7 @@ def key_details(record: KeyRecord, now: datetime) -> list[tuple[str, str]]:
         ("owner", record.owner or "-"),
         ("environment", record.environment),
         ("access", record.access.value),
+        *restriction_details(record),
         ("status", record.status(now).value),
         ("created", display_time(record.created_at)),
         ("last used", display_time(record.last_used_at, "never")),
@@ -131,7 +135,9 @@ def key_details(record: KeyRecord, now: datetime) -> list[tuple[str, str]]:
 
 
 def audit_row(event: AuditEvent) -> tuple[str, ...]:
-    data = json.dumps(dict(event.data), ensure_ascii=False, separators=(",", ":"))
+    data = audit_words(event) or json.dumps(
+        dict(event.data), ensure_ascii=False, separators=(",", ":")
+    )
     return (
         display_time(event.occurred_at),
         event.event.value,

@@ -13,6 +13,7 @@ from keyguard.core import Access, AuditEventType, KeySort, KeyStatus
 
 from . import _admin, _admin_page, _demo, _doctor, _keys
 from ._app import Handler
+from ._restriction_flags import add_create_flags, add_restrict_flags
 
 __all__ = ["build_parser", "normalize_argv"]
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _command(commands, "migrate", _admin.migrate, "create or upgrade the database schema")
     _command(commands, "doctor", _doctor.doctor, "check the settings, store, keys and Redis")
-    _add_keys(_group(commands, "keys", "mint, list and retire API keys"))
+    _add_keys(_group(commands, "keys", "mint, list, restrict and retire API keys"))
     _add_audit(commands)
     _add_accounts(_group(commands, "accounts", "per-account settings"))
     _add_demo(commands)
@@ -79,9 +80,14 @@ def _add_keys(keys: Commands) -> None:
     create.add_argument("--owner")
     create.add_argument("--expires-in", metavar="DURATION", help="e.g. 90s, 15m, 24h, 30d, 2w")
     _json_option(create)
+    add_create_flags(create)
     _add_list(_command(keys, "list", _keys.list_keys, "list keys (metadata only)"))
     _id_command(keys, "show", _keys.show, "show one key")
     _id_command(keys, "rename", _keys.rename, "rename a key").add_argument("name")
+    restrict = _id_command(
+        keys, "restrict", _keys.restrict, "change what a key may do, or where it may be used from"
+    )
+    add_restrict_flags(restrict)
     _id_command(keys, "revoke", _keys.revoke, "revoke a key now, irreversibly")
     _id_command(keys, "delete", _keys.delete, "delete a revoked key for good")
     roll = _id_command(keys, "roll", _keys.roll, "replace a key; the old one works for a while")

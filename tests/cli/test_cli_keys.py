@@ -101,7 +101,7 @@ def test_list_json_filters_and_sorts(cli: Cli, account: str) -> None:
 def test_list_table_shows_one_row_per_key(cli: Cli, account: str) -> None:
     ids = _three_keys(cli, account)
     lines = cli.ok("keys", "list", "--account", account, "--sort", "name").out.splitlines()
-    header = ["ID", "NAME", "KEY", "ENV", "ACCESS", "STATUS", "CREATED", "LAST", "USED"]
+    header = ["ID", "NAME", "KEY", "ENV", "ACCESS", "LIMITS", "STATUS", "CREATED", "LAST", "USED"]
     assert lines[0].split() == header
     assert len(lines) == 4
     alpha, gamma, beta = lines[1:]
