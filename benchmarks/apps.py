@@ -18,6 +18,7 @@ from keyguard import APIKeyMiddleware, KeyGuard, Settings
 from keyguard.adapters import LocalFailureLimiter
 
 from .environment import BenchEnv
+from .restricted import PUBLISHABLE_ROUTES, ROUTE_PERMISSIONS
 
 __all__ = ["LONG_TTL", "PATH", "bare_starlette", "keyguard_app", "ping"]
 
@@ -37,10 +38,17 @@ def bare_starlette() -> Starlette:
 
 
 def keyguard_app(
-    env: BenchEnv, *, redis: bool = True, local_ttl: float | None = None, limit: bool = True
+    env: BenchEnv,
+    *,
+    redis: bool = True,
+    local_ttl: float | None = None,
+    limit: bool = True,
+    routes: bool = False,
 ) -> APIKeyMiddleware:
     """The bare app behind keyguard on this run's Postgres; `local_ttl=None` keeps keyguard's
-    default (1 s), 0 turns the local cache off; `limit=False` lifts the failure limit."""
+    default (1 s), 0 turns the local cache off; `limit=False` lifts the failure limit;
+    `routes=True` opens the route to publishable keys and gives the middleware issue 13's route
+    table (`restricted.py`), which only restricted keys are checked against."""
     options: dict[str, Any] = {}
     if local_ttl is not None:  # the local TTL may not exceed the staleness bound
         options = {"local_cache_ttl": local_ttl, "max_staleness": max(1.0, local_ttl)}
@@ -52,4 +60,8 @@ def keyguard_app(
         **options,
     )
     limiter = None if limit else LocalFailureLimiter(limit=NO_LIMIT)
-    return APIKeyMiddleware(bare_starlette(), guard=KeyGuard(settings), failure_limiter=limiter)
+    table: dict[str, Any] = {}
+    if routes:
+        table = {"publishable_routes": PUBLISHABLE_ROUTES, "route_permissions": ROUTE_PERMISSIONS}
+    guard = KeyGuard(settings)
+    return APIKeyMiddleware(bare_starlette(), guard=guard, failure_limiter=limiter, **table)

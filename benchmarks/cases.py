@@ -21,7 +21,8 @@ from keyguard.services import Verdict
 from . import alternatives as alt
 from .apps import LONG_TTL, bare_starlette, keyguard_app
 from .environment import BenchEnv
-from .inprocess import Case, Headers, app_case, call_case, expect_lookups, http_scope
+from .inprocess import Case, Headers, app_case, call_case, expect_lookups, http_scope, respond
+from .restricted import ELSEWHERE, FOREIGN_ORIGIN, ORIGIN
 
 __all__ = ["ALTERNATIVES", "LABELS", "auth_header", "build"]
 
@@ -29,6 +30,11 @@ LABELS = {
     "bare.starlette": "bare Starlette app (baseline)",
     "floor": "floor: extract_key + keyed BLAKE3 + dict lookup",
     "keyguard.local_hit": "keyguard, local-cache hit",
+    "keyguard.local_hit.restricted_secret": "  restricted secret key: 5 permissions, 10 networks",
+    "keyguard.local_hit.publishable": "keyguard, local-cache hit, publishable key + Origin",
+    "keyguard.local_hit.restricted_publishable": (
+        "  restricted publishable key: 4 permissions, 10 origins"
+    ),
     "keyguard.redis_hit": "keyguard, Redis hit (local cache off)",
     "keyguard.redis_hit.verify": "  Redis hit: verifier.verify(key) alone (no middleware, app)",
     "keyguard.store_hit": "keyguard, Postgres hit (no Redis, no local cache)",
@@ -102,9 +108,10 @@ def _floor(app: APIKeyMiddleware, key: str) -> Case:
 
 
 async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
-    local = await _started(stack, keyguard_app(env, local_ttl=LONG_TTL))
+    local = await _started(stack, keyguard_app(env, local_ttl=LONG_TTL, routes=True))
     hit = app_case("keyguard.local_hit", local, _bearer(env.key), 200)
     cases = [_floor(local, env.key), expect_lookups(hit, local, store=0, shared=0)]
+    cases += await _restricted_hits(env, stack)
     for name, redis, store, shared in (
         ("keyguard.redis_hit", True, 0, 1),
         ("keyguard.store_hit", False, 1, 0),
@@ -118,6 +125,49 @@ async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
         case = call_case(f"{name}.verify", verify, lambda r: isinstance(r, KeyRecord), awaited=True)
         cases.append(expect_lookups(case, alone, store=store, shared=shared))
     return cases
+
+
+async def _restricted_hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
+    """Issue 13's local-cache hits, each on an app configured as the plain hit's (same route
+    table, same publishable route): a restricted key beside the unrestricted key of its access
+    type. Both publishable requests carry the same Origin, so CORS costs the same on both sides.
+    Each restricted key is also checked to be refused from a place outside its list."""
+    origin = [(b"origin", ORIGIN.encode())]
+    cors = [(b"access-control-allow-origin", ORIGIN.encode())]
+    foreign = [(b"origin", FOREIGN_ORIGIN.encode())]
+    elsewhere = {"client": ELSEWHERE}
+    cases = []
+    for name, key, extra, sends, refused in (
+        ("restricted_secret", env.restricted_key, [], [], ([], elsewhere)),
+        ("publishable", env.publishable_key, origin, cors, None),
+        ("restricted_publishable", env.restricted_publishable_key, origin, cors, (foreign, {})),
+    ):
+        app = await _started(stack, keyguard_app(env, local_ttl=LONG_TTL, routes=True))
+        case = app_case(
+            f"keyguard.local_hit.{name}", app, [*_bearer(key), *extra], 200, sends=sends
+        )
+        if refused is not None:
+            headers, changes = refused
+            case = _refused_elsewhere(
+                case, app, {**http_scope([*_bearer(key), *headers]), **changes}
+            )
+        cases.append(expect_lookups(case, app, store=0, shared=0))
+    return cases
+
+
+def _refused_elsewhere(case: Case, app: APIKeyMiddleware, scope: dict[str, object]) -> Case:
+    """Make `case` also prove its key is restricted: `scope`, from outside its list, is 403."""
+    checked = case.check
+
+    async def check() -> None:
+        await checked()
+        seen, _ = await respond(app, scope)
+        if seen != [403]:
+            raise RuntimeError(f"{case.name}: from outside its list, expected 403, got {seen}")
+        await app.guard.refusal_log.drain()  # its audit row is written before the timing starts
+
+    case.check = check
+    return case
 
 
 async def _rejections(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:

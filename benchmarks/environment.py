@@ -15,6 +15,7 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -22,6 +23,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from keyguard import Access, KeyGuard, PostgresKeyStore, Settings
+
+from .restricted import NETWORKS, ORIGINS, PUBLISHABLE_PERMISSIONS, SECRET_PERMISSIONS
 
 __all__ = ["POSTGRES_URL", "REDIS_URL", "BenchEnv", "missing", "run_environment"]
 
@@ -57,8 +60,12 @@ class BenchEnv:
     redis_url: str
     redis_prefix: str
     pepper: str
-    key: str = ""  # a valid keyguard key in that database
+    key: str = ""  # a valid keyguard key in that database: secret, not restricted
     user_key: str = ""  # the key the hand-written alternatives look up in their own table
+    # Issue 13's keys, in the same database (see `restricted.py` for their lists):
+    restricted_key: str = ""  # secret, with permissions and ten allowed networks
+    publishable_key: str = ""  # publishable, not restricted
+    restricted_publishable_key: str = ""  # publishable, with permissions and ten allowed origins
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -116,31 +123,52 @@ async def _delete_prefix(redis_url: str, prefix: str) -> None:
         await client.aclose()
 
 
-async def _mint_key(env: BenchEnv) -> str:
-    """Migrate this run's database and make one secret key through keyguard's own manager."""
+# Each key as `KeyManager.create` takes it; the field of BenchEnv that holds its value.
+_KEYS: dict[str, dict[str, Any]] = {
+    "key": {"access": Access.SECRET},
+    "restricted_key": {
+        "access": Access.SECRET,
+        "permissions": SECRET_PERMISSIONS,
+        "allowed_networks": NETWORKS,
+    },
+    "publishable_key": {"access": Access.PUBLISHABLE},
+    "restricted_publishable_key": {
+        "access": Access.PUBLISHABLE,
+        "permissions": PUBLISHABLE_PERMISSIONS,
+        "allowed_origins": ORIGINS,
+    },
+}
+
+
+async def _mint_keys(env: BenchEnv) -> dict[str, str]:
+    """Migrate this run's database and make its keys through keyguard's own manager:
+    {BenchEnv field: key value}."""
     store = PostgresKeyStore(env.database_url)
+    values = {}
     try:
         await store.migrate()  # before the guard starts: it refuses a database without the schema
         settings = Settings(database_url=env.database_url, pepper=env.pepper)
         async with KeyGuard(settings, store=store) as guard:
-            created = await guard.manager.create(
-                account="bench", name="bench", environment="test", access=Access.SECRET
-            )
+            for field, options in _KEYS.items():
+                created = await guard.manager.create(
+                    account="bench", name=field, environment="test", **options
+                )
+                values[field] = created.value
     finally:
         await store.close()
-    return created.value
+    return values
 
 
 @contextlib.asynccontextmanager
 async def run_environment(admin_url: str, redis_url: str) -> AsyncIterator[BenchEnv]:
-    """A database and a Redis key prefix for this run, with a key minted; both removed on the
+    """A database and a Redis key prefix for this run, with its keys minted; both removed on the
     way out (also on Ctrl-C or SIGTERM, which cancel the run)."""
     tag = f"keyguard_bench_{os.getpid()}_{secrets.token_hex(3)}"
     await _admin(admin_url, f'CREATE DATABASE "{tag}"')
     database_url = urlsplit(admin_url)._replace(path=f"/{tag}").geturl()
     env = BenchEnv(database_url, redis_url, f"{tag}:", secrets.token_hex(16))
     try:
-        yield dataclasses.replace(env, key=await _mint_key(env))
+        yield dataclasses.replace(env, **await _mint_keys(env))
     finally:
         try:
             await _delete_prefix(redis_url, env.redis_prefix)

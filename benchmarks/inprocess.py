@@ -26,7 +26,16 @@ from keyguard import APIKeyMiddleware
 
 from .apps import PATH
 
-__all__ = ["Case", "Headers", "app_case", "call_case", "expect_lookups", "http_scope", "run"]
+__all__ = [
+    "Case",
+    "Headers",
+    "app_case",
+    "call_case",
+    "expect_lookups",
+    "http_scope",
+    "respond",
+    "run",
+]
 
 Headers = list[tuple[bytes, bytes]]
 MAX_BATCH = 50_000
@@ -84,9 +93,31 @@ class Case:
     verify: Callable[[int], str] = lambda requests: "ok"  # after them: "ok" or why not
 
 
-def app_case(name: str, app: ASGIApp, headers: Headers, status: int) -> Case:
+async def respond(app: ASGIApp, scope: dict[str, Any]) -> tuple[list[int], Headers]:
+    """One request through `app`: the statuses it started, and the headers it sent with them."""
+    seen: list[int] = []
+    sent: Headers = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            seen.append(message["status"])
+            sent.extend(message.get("headers", ()))
+
+    await asyncio.wait_for(app(scope, _receive, send), 30)
+    return seen, sent
+
+
+def app_case(
+    name: str,
+    app: ASGIApp,
+    headers: Headers,
+    status: int,
+    *,
+    sends: Sequence[tuple[bytes, bytes]] = (),
+) -> Case:
     """`n` requests through `app`, each with a fresh shallow copy of one prebuilt scope (a server
-    makes a new scope per request too, and apps write into it); the copies are made untimed."""
+    makes a new scope per request too, and apps write into it); the copies are made untimed.
+    Checked to answer `status` with (at least) the headers `sends`."""
     template = http_scope(headers)
 
     async def batch(n: int) -> Span:
@@ -97,15 +128,12 @@ def app_case(name: str, app: ASGIApp, headers: Headers, status: int) -> Case:
         return start.elapsed()
 
     async def check() -> None:
-        seen: list[int] = []
-
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                seen.append(message["status"])
-
-        await asyncio.wait_for(app(dict(template), _receive, send), 30)
+        seen, sent = await respond(app, dict(template))
         if seen != [status]:
             raise RuntimeError(f"{name}: expected {status}, got {seen}")
+        absent = [header for header in sends if header not in sent]
+        if absent:
+            raise RuntimeError(f"{name}: the response lacks {absent}")
 
     return Case(name, batch, check)
 

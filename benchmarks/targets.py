@@ -1,6 +1,6 @@
-"""The targets of issue 5, each judged from a run's results: met, not met (and by how much), or
-not measured (and why). Figures, not tests: nothing here fails a build; the verdicts are what the
-README's "How fast" paragraph reports.
+"""The targets of issues 5 and 13, each judged from a run's results: met, not met (and by how
+much), or not measured (and why). Figures, not tests: nothing here fails a build; the verdicts
+are what the README's "How fast" paragraph reports.
 """
 
 from __future__ import annotations
@@ -90,6 +90,14 @@ def _local_hit(r: Results) -> Verdict:
     return _ratio("local_hit", target, 1.25, "median_us", top, bare)
 
 
+def _restricted(r: Results, key: str, what: str, plain: str, label: str) -> Verdict:
+    """Issue 13: a restricted key's local-cache hit against the plain key's of the same access
+    type, on identically configured apps in the same rounds: what its checks add."""
+    target = f"restricted {what} hit <= 1.10x {label}, in-process (median)"
+    top, bottom = _inproc(r, f"keyguard.local_hit.{key}"), _inproc(r, plain)
+    return _ratio(key, target, 1.10, "median_us", top, bottom)
+
+
 def _local_hit_e2e(r: Results) -> Verdict:
     target = "local-cache hit >= 0.93x the bare app's end-to-end throughput"
     keyguard, bare = _e2e(r, "keyguard"), _e2e(r, "bare.starlette")
@@ -141,6 +149,16 @@ def _versus(r: Results, name: str, limit: float, label: str) -> Verdict:
 
 CHECKS: list[Callable[[Results], Verdict]] = [
     _local_hit,
+    lambda r: _restricted(
+        r, "restricted_secret", "secret key (10 networks)", "keyguard.local_hit", "a plain hit"
+    ),
+    lambda r: _restricted(
+        r,
+        "restricted_publishable",
+        "publishable key (10 origins)",
+        "keyguard.local_hit.publishable",
+        "a plain publishable hit",
+    ),
     _local_hit_e2e,
     lambda r: _rejected(r, "keyguard.garbage", "garbage (bad checksum)"),
     lambda r: _rejected(r, "keyguard.missing", "missing key"),

@@ -18,6 +18,9 @@ CASES = {
     "bare.starlette",
     "floor",
     "keyguard.local_hit",
+    "keyguard.local_hit.restricted_secret",
+    "keyguard.local_hit.publishable",
+    "keyguard.local_hit.restricted_publishable",
     "keyguard.redis_hit",
     "keyguard.redis_hit.verify",
     "keyguard.store_hit",
@@ -64,7 +67,9 @@ def test_harness_measures_and_reports(tmp_path: Path, pg_database_url: str, redi
         {"target", "measured", "limit", "met", "margin"} <= t.keys() for t in saved["targets"]
     )
     assert {key for key, t in targets.items() if t["measured"] is None} == END_TO_END
+    # Issue 13: each restricted hit judged against the plain hit of its access type.
+    assert {"restricted_secret", "restricted_publishable"} <= targets.keys()
     markdown = (tmp_path / "smoke.md").read_text()
     assert "## In-process" in markdown
-    assert "## Targets (issue 5)" in markdown
-    assert "Targets (issue 5)" in done.stdout
+    assert "## Targets (issues 5 and 13)" in markdown
+    assert "Targets (issues 5 and 13)" in done.stdout
