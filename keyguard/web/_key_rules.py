@@ -38,7 +38,14 @@ class PlaceRefusal(NamedTuple):
 
 
 class KeyRules:
-    __slots__ = ("_networks", "_origins", "_refuse_browsers", "cors", "permissions")
+    __slots__ = (
+        "_networks",
+        "_origins",
+        "_refuse_browsers",
+        "browser_check_only",
+        "cors",
+        "permissions",
+    )
 
     def __init__(self, record: KeyRecord, *, refuse_browsers: bool, cors: bool) -> None:
         secret = record.access is Access.SECRET
@@ -51,6 +58,13 @@ class KeyRules:
         )
         self._refuse_browsers = secret and refuse_browsers
         self.cors = cors and not secret  # a browser may read what a publishable key fetched
+        # An unrestricted secret key: the hot path checks for a browser inline, nothing else.
+        self.browser_check_only = (
+            self._refuse_browsers
+            and self.permissions is None
+            and self._networks is None
+            and self._origins is None
+        )
 
     @classmethod
     def build(cls, record: KeyRecord, *, refuse_browsers: bool, cors: bool) -> KeyRules | None:

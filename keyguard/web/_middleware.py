@@ -23,6 +23,7 @@ from keyguard.core import (
     KeyguardError,
     KeyRecord,
     RoutePermissions,
+    browser_signal,
     candidate_key,
     extract_key,
 )
@@ -165,7 +166,10 @@ class APIKeyMiddleware:
                     )
                 ):
                     identity = self._identity(record)
-                    if identity.rules is None:
+                    rules = identity.rules
+                    if rules is None or (
+                        rules.browser_check_only and browser_signal(scope["headers"]) is None
+                    ):
                         self._attach(scope, identity)
                         return await self.app(scope, receive, send)
                     return await self._admit(scope, receive, send, identity)
