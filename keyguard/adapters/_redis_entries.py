@@ -23,7 +23,7 @@ from typing import Any
 
 from blake3 import blake3
 
-from keyguard.core import MAX_PERMISSIONS, MAX_PLACES, Access, KeyRecord, freeze_mapping
+from keyguard.core import Access, KeyRecord, decoded_restrictions, freeze_mapping
 from keyguard.ports import StoreChange
 
 __all__ = ["BAD", "MAX_ENTRY_BYTES", "EntryCodec"]
@@ -34,7 +34,6 @@ _CLOCK_SKEW_MS = 5_000  # how far ahead of ours another host's clock may run
 _MAX_SEQ = 2**63 - 1
 _MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last a datetime holds
 _MAX_ID = 64
-_MAX_LIST = max(MAX_PERMISSIONS, MAX_PLACES)  # no valid record holds a longer list
 _ACCESS = {a.value: a for a in Access}
 
 
@@ -147,6 +146,8 @@ def _record(data: Mapping[str, Any]) -> KeyRecord:
     """The inverse of `_record_json`; raises on anything of the wrong type or out of range."""
     created_at = _time(data["c"])
     metadata = data["m"]
+    access = _ACCESS[data["k"]]
+    limits = decoded_restrictions(access, data["pm"], data["og"], data["nw"])
     if created_at is None or not isinstance(metadata, dict):
         raise ValueError("malformed entry")
     return KeyRecord(
@@ -155,7 +156,7 @@ def _record(data: Mapping[str, Any]) -> KeyRecord:
         account=_text(data["a"]),
         owner=None if data["o"] is None else _text(data["o"]),
         environment=_text(data["e"]),
-        access=_ACCESS[data["k"]],
+        access=access,
         prefix=_text(data["p"]),
         last4=_text(data["l"]),
         created_at=created_at,
@@ -165,9 +166,7 @@ def _record(data: Mapping[str, Any]) -> KeyRecord:
         replaced_by=None if data["rb"] is None else _text(data["rb"]),
         metadata=freeze_mapping(metadata),
         version=_int(data["v"], 0, _MAX_SEQ),
-        permissions=None if data["pm"] is None else frozenset(_texts(data["pm"])),
-        allowed_origins=None if data["og"] is None else _texts(data["og"]),
-        allowed_networks=None if data["nw"] is None else _texts(data["nw"]),
+        **limits.as_fields(),
     )
 
 
@@ -186,12 +185,6 @@ def _int(value: object, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:
         raise ValueError("malformed entry")
     return value
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    if type(value) is not list or len(value) > _MAX_LIST:
-        raise ValueError("malformed entry")
-    return tuple(_text(item) for item in value)
 
 
 def _text(value: object) -> str:

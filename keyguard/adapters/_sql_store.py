@@ -20,7 +20,10 @@ from keyguard.core import (
     KeyQuery,
     KeyRecord,
     Page,
+    Restrictions,
+    StoreUnavailableError,
     audit_cursor,
+    decoded_restrictions,
     freeze_mapping,
     key_cursor,
 )
@@ -50,13 +53,14 @@ class SqlKeyStore(SqlChangeLog):
     def decode_time(self, value: Any) -> datetime | None: ...
 
     def key_from_row(self, row: Row) -> KeyRecord:
+        access = Access(row["access"])
         return KeyRecord(
             id=row["id"],
             account=row["account"],
             owner=row["owner"],
             name=row["name"],
             environment=row["environment"],
-            access=Access(row["access"]),
+            access=access,
             prefix=row["prefix"],
             last4=row["last4"],
             metadata=freeze_mapping(json.loads(row["metadata"])),
@@ -66,9 +70,7 @@ class SqlKeyStore(SqlChangeLog):
             expires_at=self.decode_time(row["expires_at"]),
             replaced_by=row["replaced_by"],
             version=int(row["version"]),
-            permissions=_json_set(row["permissions"]),
-            allowed_origins=_json_tuple(row["allowed_origins"]),
-            allowed_networks=_json_tuple(row["allowed_networks"]),
+            **_restrictions(access, row).as_fields(),
         )
 
     def _time(self, value: Any) -> datetime:
@@ -152,12 +154,22 @@ class SqlKeyStore(SqlChangeLog):
         )
 
 
-def _json_set(text: str | None) -> frozenset[str] | None:
-    return None if text is None else frozenset(json.loads(text))
+def _restrictions(access: Access, row: Row) -> Restrictions:
+    """The row's restrictions, checked as on write: a row that holds anything else is not
+    read as a wider key, nor crashes a request; the store cannot vouch for it (503)."""
+    try:
+        return decoded_restrictions(
+            access,
+            *(_json(row[c]) for c in ("permissions", "allowed_origins", "allowed_networks")),
+        )
+    except ValueError:
+        raise StoreUnavailableError(
+            f"key {row['id']}: its stored restrictions are malformed"
+        ) from None
 
 
-def _json_tuple(text: str | None) -> tuple[str, ...] | None:
-    return None if text is None else tuple(json.loads(text))
+def _json(text: str | None) -> object:
+    return None if text is None else json.loads(text)
 
 
 def dedupe_latest(batch: Sequence[tuple[str, datetime]]) -> dict[str, datetime]:

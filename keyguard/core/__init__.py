@@ -85,7 +85,13 @@ from ._records import (
     freeze_mapping,
 )
 from ._redaction import KEY_IN_TEXT, KEY_IN_URL, KeyRedactingFilter, redact_keys
-from ._restrictions import UNCHANGED, Restrictions, Unchanged, restriction_changes
+from ._restrictions import (
+    UNCHANGED,
+    Restrictions,
+    Unchanged,
+    decoded_restrictions,
+    restriction_changes,
+)
 from ._route_permissions import RoutePermissions
 from ._times import format_time, now_text, parse_time, utcnow
 from ._validation import (
@@ -182,6 +188,7 @@ __all__ = [
     "checksum",
     "compile_routes",
     "created_view",
+    "decoded_restrictions",
     "deleted_view",
     "derive_key",
     "detail_view",

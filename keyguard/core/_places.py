@@ -38,6 +38,7 @@ _ORIGIN_RULE = (
     " (scheme, host and optional port; no path)"
 )
 AnyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 def validate_origins(values: object, field: str = "allowedOrigins") -> tuple[str, ...]:
@@ -96,6 +97,11 @@ def _normal_network(value: object) -> str:
         raise ValueError(
             "must be a CIDR range such as 10.0.0.0/8 or 2001:db8::/32, with no host bits set"
         ) from None
+    if "%" in value:  # a zone (fe80::%eth0) names an interface of one host, not a network
+        raise ValueError("must be a CIDR range without a zone (%...)")
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+        # Clients are compared as the IPv4 addresses they are: such a range would never match.
+        raise ValueError("an IPv4-mapped range: write it as IPv4 (e.g. 10.0.0.0/8)")
     return str(network)
 
 
@@ -126,6 +132,8 @@ class OriginMatcher:
         return known
 
     def _allows(self, origin: str) -> bool:
+        if "*" in origin:  # a browser never sends a wildcard: it is a pattern, not an origin
+            return False
         try:
             normal = _normal_origin(origin)
         except ValueError:  # `null`, a path, garbage: never allowed
@@ -189,16 +197,22 @@ _BROWSER_MODES = frozenset({b"cors", b"navigate"})
 def browser_signal(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     """The first mark only browsers set on a request (page scripts cannot hide them), as the
     audit log names it: `Sec-Fetch-Site` cross-site or same-site, `Sec-Fetch-Mode` cors or
-    navigate, or `Origin`; None for a request with none. A guard against a secret key pasted
-    into a web page, not against a client that forges or omits headers."""
+    navigate, or `Origin`; None for a request with none. A `Sec-Fetch-Mode` counts only beside
+    a `Sec-Fetch-Site`: browsers send both, and Node's built-in fetch sends the mode alone from
+    servers. A guard against a secret key pasted into a web page, not against a client that
+    forges or omits headers."""
+    mode = None
+    site = False
     for name, value in headers:
         if name == b"origin":
             return "Origin"
-        if name == b"sec-fetch-site" and value.lower() in _BROWSER_SITES:
-            return f"Sec-Fetch-Site: {value.lower().decode()}"
-        if name == b"sec-fetch-mode" and value.lower() in _BROWSER_MODES:
-            return f"Sec-Fetch-Mode: {value.lower().decode()}"
-    return None
+        if name == b"sec-fetch-site":
+            if value.lower() in _BROWSER_SITES:
+                return f"Sec-Fetch-Site: {value.lower().decode()}"
+            site = True
+        elif name == b"sec-fetch-mode" and value.lower() in _BROWSER_MODES:
+            mode = f"Sec-Fetch-Mode: {value.lower().decode()}"
+    return mode if site else None
 
 
 def request_origin(headers: Iterable[tuple[bytes, bytes]]) -> str | None:

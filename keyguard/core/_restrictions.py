@@ -18,7 +18,13 @@ from ._permissions import validate_permissions
 from ._places import validate_networks, validate_origins
 from ._records import KeyRecord
 
-__all__ = ["UNCHANGED", "Restrictions", "Unchanged", "restriction_changes"]
+__all__ = [
+    "UNCHANGED",
+    "Restrictions",
+    "Unchanged",
+    "decoded_restrictions",
+    "restriction_changes",
+]
 
 
 class Unchanged(enum.Enum):
@@ -99,3 +105,23 @@ def restriction_changes(
             old.allowed_networks if allowed_networks is UNCHANGED else allowed_networks
         ),
     )
+
+
+def decoded_restrictions(
+    access: Access, permissions: object, allowed_origins: object, allowed_networks: object
+) -> Restrictions:
+    """Restrictions read back from a store row or a shared-cache entry, checked as on write.
+    Anything else (a row edited by hand, a writer with a bug) raises ValueError: a corrupt
+    record is refused, never read as a wider key, and never a crash on the request path."""
+    for value in (permissions, allowed_origins, allowed_networks):
+        if value is not None and type(value) is not list:
+            raise ValueError("malformed restrictions")
+    try:
+        return Restrictions.validated(
+            access,
+            permissions=permissions,  # type: ignore[arg-type]
+            allowed_origins=allowed_origins,  # type: ignore[arg-type]
+            allowed_networks=allowed_networks,  # type: ignore[arg-type]
+        )
+    except ValidationError:
+        raise ValueError("malformed restrictions") from None

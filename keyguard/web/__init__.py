@@ -5,9 +5,10 @@ tests/test_public_api.py."""
 from ._app_errors import install_error_handlers
 from ._errors import keyguard_error_response
 from ._json import error_response, request_id, success_response
-from ._middleware import APIKeyMiddleware, client_address
+from ._middleware import APIKeyMiddleware
 from ._readiness import readiness_endpoint
 from ._refusals import Refusal
+from ._request_facts import client_address
 from ._responses import POLICY_VIOLATION, Rejection
 from ._user import APIKeyUser, credentials_for, scopes_for
 from .management import ManagementAPI, management_openapi, management_routes

@@ -35,7 +35,13 @@ def preflight_origin(scope: Scope) -> tuple[bytes, bytes] | None:
 
 
 async def answer_preflight(
-    scope: Scope, send: Send, policy: AccessPolicy, origin: bytes, method: bytes
+    scope: Scope,
+    send: Send,
+    policy: AccessPolicy,
+    origin: bytes,
+    method: bytes,
+    *,
+    x_api_key: bool = False,
 ) -> bool:
     """Answer a preflight for a publishable route; False (nothing sent) for any other route."""
     asked = method.decode("latin-1")
@@ -46,7 +52,10 @@ async def answer_preflight(
     headers = [
         (b"access-control-allow-origin", origin),
         (b"access-control-allow-methods", asked.upper().encode()),
-        (b"access-control-allow-headers", _ALLOWED_HEADERS),
+        (
+            b"access-control-allow-headers",
+            _ALLOWED_HEADERS + (b", x-api-key" if x_api_key else b""),
+        ),
         (b"access-control-max-age", b"%d" % PREFLIGHT_MAX_AGE),
         (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
         (b"content-length", b"0"),
@@ -56,9 +65,13 @@ async def answer_preflight(
     return True
 
 
-def with_cors(send: Send, origin: bytes) -> Send:
-    """Let the page at `origin` read the response, unless the app already answered CORS."""
-    extra = [(b"access-control-allow-origin", origin), _EXPOSED, _VARY]
+def with_cors(send: Send, origin: bytes | None) -> Send:
+    """Let the page at `origin` read the response, unless the app already answered CORS; the
+    answer varies by `Origin` either way, which shared caches must know."""
+    if origin is None or origin == b"null":  # a sandboxed page or a file: not a site to name
+        extra = [_VARY]
+    else:
+        extra = [(b"access-control-allow-origin", origin), _EXPOSED, _VARY]
 
     async def send_with_cors(message: Message) -> None:
         if message["type"] == "http.response.start":

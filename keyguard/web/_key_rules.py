@@ -106,4 +106,4 @@ class KeyRules:
 
 def _shown(text: str) -> str:
     """A client's header as an audit row keeps it: bounded, and never holding a key."""
-    return redact_keys(text[:_MAX_SHOWN])
+    return redact_keys(text)[:_MAX_SHOWN]  # redacted whole: a cut key would escape the pattern

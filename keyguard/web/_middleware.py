@@ -27,7 +27,7 @@ from keyguard.core import (
     candidate_key,
     extract_key,
 )
-from keyguard.ports import FailureLimiter, Slot
+from keyguard.ports import FailureLimiter
 from keyguard.services import Miss, Verdict
 
 from ._asgi_wrappers import with_sunset
@@ -37,6 +37,7 @@ from ._json import request_id
 from ._key_rules import KeyRules
 from ._lifespan import run_lifespan
 from ._refusals import Refusal, Refusals
+from ._request_facts import Attempt, client_address, request_origin_header
 from ._responses import Rejection
 from ._user import APIKeyUser, credentials_for
 
@@ -55,32 +56,6 @@ class _Identity(NamedTuple):
     credentials: AuthCredentials
     user: APIKeyUser
     rules: KeyRules | None  # None: nothing to check or add for this key
-
-
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else "unknown"
-
-
-class _Attempt:
-    """One request's claim on its client's failure budget, taken only if the store must be
-    asked: a client over its limit is refused lookups, not keys a cache vouches for."""
-
-    __slots__ = ("client", "limiter", "retry_after", "slot")
-
-    def __init__(self, limiter: FailureLimiter, client: str) -> None:
-        self.limiter = limiter
-        self.client = client
-        self.slot: Slot | None = None
-        self.retry_after = 0.0
-
-    async def admit(self) -> bool:
-        got = await self.limiter.acquire(self.client)
-        if isinstance(got, Slot):
-            self.slot = got
-            return True
-        self.retry_after = got
-        return False
 
 
 class APIKeyMiddleware:
@@ -131,6 +106,7 @@ class APIKeyMiddleware:
         self._refuse_browsers = refuse_secret_keys_from_browsers
         self._cors = cors
         self._note_refusal = guard.refusal_log.note
+        self._told_no_table = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -145,7 +121,9 @@ class APIKeyMiddleware:
             return await self.app(scope, receive, send)
         if self._cors and scope.get("method") == "OPTIONS":
             asked = preflight_origin(scope)
-            if asked is not None and await answer_preflight(scope, send, self.policy, *asked):
+            if asked is not None and await answer_preflight(
+                scope, send, self.policy, *asked, x_api_key=self.accept_x_api_key
+            ):
                 return None
         query = scope.get("query_string")
         # `k_` first: most query strings hold none, and skip the regex. No lookup: it is burnt.
@@ -192,7 +170,9 @@ class APIKeyMiddleware:
             if misplaced is not None:  # a valid key in the wrong place: not a failed attempt
                 self._note_refusal(who.record, misplaced.event, misplaced.data, request_id(scope))
                 return await self._reject(scope, receive, send, misplaced.refusal)
-            if rules.permissions is not None and self.route_permissions:
+            if rules.permissions is not None and not self.route_permissions:
+                self._say_no_table()
+            elif rules.permissions is not None:
                 needed = self.route_permissions.needed(scope.get("method", "GET"), scope["path"])
                 if needed is None:
                     return await self._reject(scope, receive, send, Refusal.UNLISTED_ROUTE)
@@ -201,9 +181,7 @@ class APIKeyMiddleware:
                     rejection = self.refusals.lacking(missing, request_id(scope))
                     return await self._send_rejection(scope, receive, send, rejection)
             if rules.cors:
-                origin = _origin(scope)
-                if origin is not None:
-                    send = with_cors(send, origin)
+                send = with_cors(send, request_origin_header(scope))
         self._attach(scope, who)
         if who.record.replaced_by is not None:
             send = with_sunset(send, who.record)
@@ -219,7 +197,7 @@ class APIKeyMiddleware:
             return await self._failure(scope)
         result = self.verifier.check_cached(token)
         if isinstance(result, Miss):
-            gate = _Attempt(self.limiter, self.client_address(scope))
+            gate = Attempt(self.limiter, self.client_address(scope))
             # A lookup cut short (the client hung up, say) keeps its slot: a failure.
             result = await self.verifier.fill(result.digest, result.token, gate)
             if gate.slot is not None and result is not Verdict.INVALID:
@@ -242,6 +220,17 @@ class APIKeyMiddleware:
         if self.require_environment is not None and record.environment != self.require_environment:
             return False
         return record.access is _SECRET or self.policy.allows(record.access, method, path)
+
+    def _say_no_table(self) -> None:
+        # Once: the app may check permissions itself (@requires, require()), or may not.
+        if not self._told_no_table:
+            self._told_no_table = True
+            logger.warning(
+                "a key with permissions reached the app, and this middleware has no"
+                " route_permissions: its permissions are checked only where the app asks"
+                " (@requires, require(permissions=...)); pass route_permissions to close every"
+                " route the table does not list to such keys"
+            )
 
     def _identity(self, record: KeyRecord) -> _Identity:
         # Built once per record, not per request: a changed key is a new record, so a new one.
@@ -288,11 +277,3 @@ class APIKeyMiddleware:
             logger.error("keyguard cannot start: %s", exc)
             return False
         return True
-
-
-def _origin(scope: Scope) -> bytes | None:
-    headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
-    for name, value in headers:
-        if name == b"origin":
-            return value
-    return None

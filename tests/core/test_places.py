@@ -124,8 +124,9 @@ def test_lists_are_bounded() -> None:
         ([(b"sec-fetch-site", b"same-origin"), (b"sec-fetch-mode", b"same-origin")], False),
         ([(b"sec-fetch-site", b"cross-site")], True),
         ([(b"sec-fetch-site", b"Same-Site")], True),
-        ([(b"sec-fetch-mode", b"cors")], True),
-        ([(b"sec-fetch-mode", b"navigate")], True),
+        ([(b"sec-fetch-mode", b"cors")], False),  # Node's fetch, from a server
+        ([(b"sec-fetch-mode", b"cors"), (b"sec-fetch-site", b"same-origin")], True),
+        ([(b"sec-fetch-site", b"none"), (b"sec-fetch-mode", b"navigate")], True),
         ([(b"origin", b"https://shop.example.com")], True),
         ([(b"user-agent", b"curl/8.0")], False),
     ],
@@ -175,3 +176,15 @@ def test_only_ascii_origins_are_taken(origin: str) -> None:
     with pytest.raises(ValidationError):
         validate_origins([origin])
     assert not OriginMatcher(["https://key.example.com"]).allows(origin)
+
+
+@pytest.mark.parametrize("network", ["::ffff:10.0.0.0/104", "::ffff:0:0/96", "fe80::%eth0/64"])
+def test_ranges_that_could_never_match_are_refused(network: str) -> None:
+    with pytest.raises(ValidationError):
+        validate_networks([network])
+
+
+def test_a_wildcard_sent_as_an_origin_is_not_an_origin() -> None:
+    matcher = OriginMatcher(validate_origins(["https://*.example.com"]))
+    assert matcher.allows("https://shop.example.com")
+    assert not matcher.allows("https://*.example.com")

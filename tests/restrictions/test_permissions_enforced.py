@@ -157,3 +157,15 @@ def test_a_bad_route_table_fails_at_start_up(
 ) -> None:
     with pytest.raises(ValueError, match=r"route|rule"):
         client_for(route_permissions=table)
+
+
+async def test_without_a_table_the_log_says_once_that_only_the_app_checks_permissions(
+    guard: KeyGuard, client_for: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    key, _ = await mint(guard, permissions=[])
+    async with client_for() as client:
+        for _ in range(3):  # no table, no @requires on /v1/me: the app lets it in
+            assert (await client.get("/v1/me", headers=bearer(key))).status_code == 200
+    told = [r for r in caplog.records if "no route_permissions" in r.getMessage()]
+    assert len(told) == 1
+    assert told[0].levelname == "WARNING"

@@ -110,8 +110,9 @@ async def test_networks_are_checked_against_the_middlewares_client_address(
 
 @pytest.mark.parametrize(
     "signal",
-    [{"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"}, {"sec-fetch-mode": "cors"},
-     {"sec-fetch-mode": "navigate"}, {"origin": SHOP}],
+    [{"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
+     {"sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"},
+     {"sec-fetch-site": "none", "sec-fetch-mode": "navigate"}, {"origin": SHOP}],
 )  # fmt: skip
 async def test_a_secret_key_from_a_browser_is_refused_unless_the_app_allows_it(
     guard: KeyGuard, client_for: Client, signal: dict[str, str]
@@ -123,6 +124,9 @@ async def test_a_secret_key_from_a_browser_is_refused_unless_the_app_allows_it(
             assert_refused(refused, "Secret API keys must stay on servers")
         plain = bearer(key, **{"sec-fetch-site": "none", "user-agent": "curl/8.5"})
         assert (await client.get("/v1/orders", headers=plain)).status_code == 200
+        # Node's built-in fetch (undici) sends `Sec-Fetch-Mode: cors` alone, from servers.
+        node = bearer(key, **{"sec-fetch-mode": "cors", "user-agent": "node"})
+        assert (await client.get("/v1/orders", headers=node)).status_code == 200
     (event,) = await audit_of(guard, key_id)
     assert event.event is AuditEventType.REFUSED_BROWSER
     async with client_for(refuse_secret_keys_from_browsers=False) as client:
@@ -160,3 +164,62 @@ async def test_refusals_of_keys_in_the_wrong_place_are_not_failed_attempts(
         garbage = await client.get("/v1/orders", headers=bearer("sk_live_" + "x" * 40))
         assert garbage.status_code == 401
     assert len(await audit_of(guard, key_id)) == 1  # ten refusals, one audit row this hour
+
+
+@pytest.mark.parametrize(
+    ("column", "stored"),
+    [("allowed_networks", '["10.0.0.1/8"]'), ("allowed_networks", '["garbage"]'),
+     ("permissions", "[1]"), ("permissions", '"orders:read"'), ("allowed_origins", "[]")],
+)  # fmt: skip
+async def test_a_stored_row_with_malformed_restrictions_is_503_never_wider_never_500(
+    guard: KeyGuard, client_for: Client, column: str, stored: str
+) -> None:
+    """A row edited by hand (or by a writer with a bug) cannot be vouched for: the key gets
+    503 until it is mended, and other keys are not affected."""
+    key, key_id = await mint(guard, permissions=["orders:read"], allowed_networks=["10.0.0.0/8"])
+    other, _ = await mint(guard)
+    async with guard.store._session() as runner:  # type: ignore[attr-defined]
+        await runner.execute(
+            f"UPDATE keyguard_keys SET {column} = $1 WHERE id = $2", stored, key_id
+        )
+    async with client_for(client=("10.1.1.1", 1)) as client:
+        assert (await client.get("/v1/orders", headers=bearer(key))).status_code == 503
+        assert (await client.get("/v1/orders", headers=bearer(other))).status_code == 200
+
+
+async def test_publishable_answers_vary_by_origin_and_never_name_null(
+    guard: KeyGuard, client_for: Client
+) -> None:
+    key, _ = await mint(guard, access="publishable")
+    async with client_for() as client:
+        plain = await client.get("/v1/products", headers=bearer(key))
+        assert plain.headers["vary"] == "Origin"  # a shared cache must not reuse it elsewhere
+        assert "access-control-allow-origin" not in plain.headers
+        sandboxed = await client.get("/v1/products", headers=bearer(key, origin="null"))
+        assert sandboxed.status_code == 200
+        assert "access-control-allow-origin" not in sandboxed.headers
+
+
+async def test_the_preflight_allows_x_api_key_where_the_middleware_reads_it(
+    guard: KeyGuard, client_for: Client
+) -> None:
+    preflight = {"origin": SHOP, "access-control-request-method": "GET"}
+    async with client_for() as client:
+        allowed = (await client.options("/v1/products", headers=preflight)).headers
+        assert "x-api-key" not in allowed["access-control-allow-headers"]
+    async with client_for(accept_x_api_key=True) as client:
+        allowed = (await client.options("/v1/products", headers=preflight)).headers
+        assert "x-api-key" in allowed["access-control-allow-headers"]
+
+
+async def test_a_key_in_a_refused_origin_is_redacted_whole_in_the_audit_log(
+    guard: KeyGuard, client_for: Client
+) -> None:
+    key, key_id = await mint(guard, access="publishable", allowed_origins=[SHOP])
+    pasted = "https://" + "a" * 262 + "/" + key  # a key straddling where the text is cut
+    async with client_for() as client:
+        assert (
+            await client.get("/v1/products", headers=bearer(key, origin=pasted))
+        ).status_code == 403
+    (event,) = await audit_of(guard, key_id)
+    assert key[8:20] not in str(event.data["origin"])  # not even the part before the cut

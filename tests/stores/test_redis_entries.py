@@ -4,6 +4,7 @@ exactly that digest; everything else is `BAD`, and nothing raises."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -32,6 +33,18 @@ json_values = st.recursive(
     ),
     max_leaves=10,
 )
+PERMISSIONS = ["orders:read", "orders:*", "a_1:b"]
+ORIGINS = ["https://shop.example.com", "http://*.example.org:8080"]
+NETWORKS = ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]
+
+
+def _fit_access(record: KeyRecord) -> KeyRecord:
+    """Origins are for publishable keys, networks for secret keys: drop the other list."""
+    if record.access is Access.SECRET:
+        return dataclasses.replace(record, allowed_origins=None)
+    return dataclasses.replace(record, allowed_networks=None)
+
+
 records = st.builds(
     KeyRecord,
     id=text,
@@ -49,10 +62,12 @@ records = st.builds(
     replaced_by=st.none() | text,
     metadata=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     version=st.integers(0, 2**63 - 1),
-    permissions=st.none() | st.frozensets(text, max_size=64),
-    allowed_origins=st.none() | st.lists(text, max_size=64).map(tuple),
-    allowed_networks=st.none() | st.lists(text, max_size=64).map(tuple),
-)
+    permissions=st.none() | st.frozensets(st.sampled_from(PERMISSIONS), max_size=4),
+    allowed_origins=st.none()
+    | st.lists(st.sampled_from(ORIGINS), min_size=1, unique=True).map(tuple),
+    allowed_networks=st.none()
+    | st.lists(st.sampled_from(NETWORKS), min_size=1, unique=True).map(tuple),
+).map(_fit_access)
 
 
 def _same(a: KeyRecord, b: KeyRecord) -> bool:
@@ -130,3 +145,22 @@ def test_change_notices_round_trip_and_forged_ones_are_bad(change: StoreChange) 
     assert CODEC.open_change(CODEC.sign_change(change)) == change
     assert CODEC.open_change(OTHER_PEPPER.sign_change(change)) is BAD
     assert CODEC.open_change(CODEC.sign_change(change)[32:]) is BAD
+
+
+MALFORMED = [(f, v) for f in ("pm", "og", "nw") for v in ("x", [1], {"a": 1}, ["Orders:read"])]
+MALFORMED += [("og", []), ("nw", []), ("nw", ["10.0.0.1/8"]), ("og", ["https://a.example/p"])]
+
+
+@given(digest=digests, case=st.sampled_from(MALFORMED))
+def test_a_signed_entry_with_malformed_restrictions_is_bad(
+    digest: bytes, case: tuple[str, object]
+) -> None:
+    """Signed by keyguard yet not what keyguard writes (a writer with a bug): a miss, never a
+    record read as wider than it is, never an exception."""
+    field, bad = case
+    record = a_record(access=Access.PUBLISHABLE if field == "og" else Access.SECRET)
+    raw = CODEC.encode(digest, record, 60_000)
+    body = json.loads(raw[32:])
+    body["r"][field] = bad
+    resealed = CODEC.seal(digest, json.dumps(body).encode())
+    assert CODEC.decode(digest, resealed) is BAD
