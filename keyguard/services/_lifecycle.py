@@ -77,34 +77,29 @@ class KeyManager(KeyWriter):
         actor: str = "system",
         request_id: str | None = None,
     ) -> CreatedKey:
-        """Mint a key. `permissions` restricts what it may do; `allowed_origins` (publishable
-        keys) and `allowed_networks` (secret keys) where it may be used from. None: no limit."""
+        """Mint a key; `permissions`, `allowed_origins` (publishable keys) and
+        `allowed_networks` (secret keys) restrict it (None: no limit)."""
         now = self._clock()
-        parsed_access = parse_access(access)
-        limits = Restrictions.validated(
-            parsed_access,
-            permissions=permissions,
-            allowed_origins=allowed_origins,
-            allowed_networks=allowed_networks,
-        )
         record = KeyRecord(
             id=new_id("key_"),
             name=validate_name(name),
             account=validate_name(account, "account"),
             owner=None if owner is None else validate_name(owner, "owner"),
             environment=validate_environment(environment, self.key_format.environments),
-            access=parsed_access,
-            prefix="",
-            last4="",
-            created_at=now,
-            expires_at=checked_expiry(expires_at, now),
-            metadata=freeze_mapping(validate_metadata(metadata)),
-            **limits.as_fields(),
+            access=parse_access(access),
+            **_unminted(now, checked_expiry(expires_at, now), validate_metadata(metadata)),
         )
+        limits = Restrictions.validated(
+            record.access,
+            permissions=permissions,
+            allowed_origins=allowed_origins,
+            allowed_networks=allowed_networks,
+        )
+        record = dataclasses.replace(record, **limits.as_fields())
+        restricted = {k: v for k, v in limits.as_json().items() if v is not None}
         async with self.store.transaction(record.account) as tx:
             await check_one_secret_rule(tx, record, now)
-            data = {k: v for k, v in limits.as_json().items() if v is not None}
-            return await self._insert(tx, record, now, actor, request_id, data)
+            return await self._insert(tx, record, now, actor, request_id, restricted)
 
     async def list(self, query: KeyQuery) -> Page[KeyRecord]:
         check_limit(query.limit)
@@ -246,3 +241,14 @@ class KeyManager(KeyWriter):
         async with self.store.transaction(settings.account) as tx:
             await tx.put_account_settings(settings)
         return settings
+
+
+def _unminted(now: datetime, expires_at: datetime | None, metadata: Any) -> dict[str, Any]:
+    """A new record's remaining fields: no prefix or last four until its value is minted."""
+    return {
+        "prefix": "",
+        "last4": "",
+        "created_at": now,
+        "expires_at": expires_at,
+        "metadata": freeze_mapping(metadata),
+    }

@@ -33,6 +33,7 @@ REFUSAL_EVENTS = frozenset(
     }
 )
 _MAX_REMEMBERED = 10_000
+_RETRY_AFTER = 60.0  # seconds before a refusal that could not be logged is tried again
 _MAX_PENDING = 100  # a flood of refusals of many keys writes no more than this at once
 
 
@@ -89,7 +90,10 @@ class RefusalLog:
                 act = Act(REFUSAL_ACTOR, request_id, now)
                 await tx.insert_audit(audit_event(event, record, act, data))
         except KeyguardError as exc:
-            self._noted.pop((record.id, event), None)  # not logged: the next refusal tries
+            # Not logged: a refusal after `retry` tries again, not each one of a flood at a
+            # store that is already in trouble.
+            wait = self.every.total_seconds() - _RETRY_AFTER
+            self._noted[(record.id, event)] = self._monotonic() - wait
             logger.warning("could not log %s of %s: %s", event.value, record.id, exc)
             return False
         return True

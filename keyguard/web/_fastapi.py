@@ -150,16 +150,8 @@ def require(
     document. Raises ValueError for an unknown access or a malformed permission.
     """
     needed = None if access is None else _access(access)
-    if isinstance(permissions, str):
-        raise TypeError("permissions is a list: require(permissions=['orders:write'])")
-    try:
-        needs = sorted(validate_permissions(permissions))
-    except KeyguardError as exc:
-        raise ValueError(f"require(permissions=...): {exc}") from None
-    if environment is not None and not (
-        environment.isascii() and environment.isalpha() and environment.islower()
-    ):
-        raise ValueError(f"an environment is lowercase letters, not {environment!r}")
+    needs = _permissions(permissions)
+    _check_environment(environment)
     # What a refusal's challenge names: a publishable key needs nothing any key lacks.
     scopes = [
         *(["secret"] if needed is Access.SECRET else []),
@@ -182,6 +174,22 @@ def require(
         return record
 
     return required_key
+
+
+def _check_environment(environment: str | None) -> None:
+    if environment is not None and not (
+        environment.isascii() and environment.isalpha() and environment.islower()
+    ):
+        raise ValueError(f"an environment is lowercase letters, not {environment!r}")
+
+
+def _permissions(permissions: Sequence[str]) -> list[str]:
+    if isinstance(permissions, str):
+        raise TypeError("permissions is a list: require(permissions=['orders:write'])")
+    try:
+        return sorted(validate_permissions(permissions))
+    except KeyguardError as exc:
+        raise ValueError(f"require(permissions=...): {exc}") from None
 
 
 def _access(access: Access | str) -> Access:

@@ -93,19 +93,28 @@ class APIKeyMiddleware:
         self.on_error = on_error
         self.realm = realm
         self.refusals = Refusals(realm)
-        self._new_digest = guard.hasher.new
-        self._cached = guard.verifier.cached
+        self._compile(route_permissions, refuse_secret_keys_from_browsers, cors)
+
+    def _compile(
+        self,
+        route_permissions: Mapping[str, str | Iterable[str]] | None,
+        refuse_browsers: bool,
+        cors: bool,
+    ) -> None:
+        """What every request reads, bound once."""
+        self._new_digest = self.guard.hasher.new
+        self._cached = self.verifier.cached
         self._allows = self.policy.allows
         self._has_public_paths = bool(self.policy.public_paths)
         # The cache-first path reads only Authorization (X-API-Key needs the duplicate check)
         # and decides only where no environment is required.
-        self._cache_first = not accept_x_api_key and require_environment is None
+        self._cache_first = not self.accept_x_api_key and self.require_environment is None
         self._identities: dict[str, _Identity] = {}
         # Checked for restricted keys only; a route the table does not list is closed to them.
         self.route_permissions = RoutePermissions(route_permissions or {})
-        self._refuse_browsers = refuse_secret_keys_from_browsers
+        self._refuse_browsers = refuse_browsers
         self._cors = cors
-        self._note_refusal = guard.refusal_log.note
+        self._note_refusal = self.guard.refusal_log.note
         self._told_no_table = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -119,12 +128,8 @@ class APIKeyMiddleware:
         ):
             scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
             return await self.app(scope, receive, send)
-        if self._cors and scope.get("method") == "OPTIONS":
-            asked = preflight_origin(scope)
-            if asked is not None and await answer_preflight(
-                scope, send, self.policy, *asked, x_api_key=self.accept_x_api_key
-            ):
-                return None
+        if self._cors and scope.get("method") == "OPTIONS" and await self._preflight(scope, send):
+            return None
         query = scope.get("query_string")
         # `k_` first: most query strings hold none, and skip the regex. No lookup: it is burnt.
         if query and b"k_" in query and KEY_IN_URL.search(query):
@@ -152,6 +157,13 @@ class APIKeyMiddleware:
                         return await self.app(scope, receive, send)
                     return await self._admit(scope, receive, send, identity)
         return await self._call_slowly(scope, receive, send)
+
+    async def _preflight(self, scope: Scope, send: Send) -> bool:
+        """Answer a browser's CORS preflight for a publishable route; False for anything else."""
+        asked = preflight_origin(scope)
+        return asked is not None and await answer_preflight(
+            scope, send, self.policy, *asked, x_api_key=self.accept_x_api_key
+        )
 
     async def _call_slowly(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method", "GET")  # a websocket handshake is a GET

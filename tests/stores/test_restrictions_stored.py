@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from keyguard import AuditEventType, KeyManager, ValidationError
+from keyguard.adapters import SQLiteKeyStore
 from keyguard.core import AuditQuery, ConflictError, KeyQuery
 from keyguard.ports import KeyStore
 from keyguard.services import RefusalLog
@@ -188,3 +190,25 @@ async def test_only_refusal_events_are_noted(manager: KeyManager, store: KeyStor
     created = await manager.create(name="k", access="secret", **LIVE)
     with pytest.raises(ValueError, match="not a refusal"):
         RefusalLog(store).note(created.record, AuditEventType.REVOKED, {}, None)
+
+
+async def test_a_store_that_cannot_take_the_row_is_asked_again_a_minute_later_not_each_time(
+    manager: KeyManager, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await manager.create(name="k", access="secret", **LIVE)
+    closed = SQLiteKeyStore(str(tmp_path / "never-opened.db"))  # every transaction fails
+    clock = Clock()
+    log = RefusalLog(closed, clock=clock.wall, monotonic=clock.tick)
+    refused = AuditEventType.REFUSED_NETWORK
+
+    def tries() -> int:
+        return sum("could not log" in r.getMessage() for r in caplog.records)
+
+    for _ in range(5):
+        log.note(created.record, refused, {}, None)
+        await log.drain()
+    assert tries() == 1
+    clock.advance(61)
+    log.note(created.record, refused, {}, None)
+    await log.drain()
+    assert tries() == 2
