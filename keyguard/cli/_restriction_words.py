@@ -10,19 +10,20 @@ sequence could rewrite what the operator sees.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from keyguard.core import Access, AuditEvent, AuditEventType, KeyRecord
+from keyguard.core import (
+    Access,
+    AuditEvent,
+    AuditEventType,
+    KeyRecord,
+    refusal_words,
+    restriction_changes_of,
+)
 
 __all__ = ["audit_words", "limits_marker", "restriction_details", "shown"]
 
 _LONGEST = 120  # characters of client-sent text in one audit row
-_CHANGED = (  # a changed field of `api_key.permissions_changed`, and what its null means
-    ("permissions", "permissions", "not restricted"),
-    ("allowedOrigins", "allowed origins", "anywhere"),
-    ("allowedNetworks", "allowed networks", "anywhere"),
-)
 
 
 def restriction_details(record: KeyRecord) -> list[tuple[str, str]]:
@@ -65,30 +66,16 @@ def limits_marker(record: KeyRecord) -> str:
 
 def audit_words(event: AuditEvent) -> str | None:
     """The DATA column for the restriction events, or None to show the data as JSON."""
-    data = event.data
     if event.event is AuditEventType.PERMISSIONS_CHANGED:
-        return _changes(data)
-    if event.event is AuditEventType.REFUSED_ORIGIN:
-        return f"refused: used from {_place(data.get('origin'))}, not an allowed origin"
-    if event.event is AuditEventType.REFUSED_NETWORK:
-        return f"refused: used from {_place(data.get('client'))}, not an allowed network"
-    if event.event is AuditEventType.REFUSED_BROWSER:
-        signal = data.get("signal")
-        sent = f" (it sent {_place(signal)})" if signal else ""
-        return f"refused: a secret key sent from a browser{sent}"
-    return None
-
-
-def _changes(data: Mapping[str, Any]) -> str | None:
-    before, after = data.get("from"), data.get("to")
-    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
-        return None
-    said = [
-        f"{words}: {_listed(before.get(field), lifted)} -> {_listed(after[field], lifted)}"
-        for field, words, lifted in _CHANGED
-        if field in after
-    ]
-    return "; ".join(said) or None
+        changes = restriction_changes_of(event.data)
+        if not changes:
+            return None
+        return "; ".join(
+            f"{c.words}: {_listed(c.before, c.lifted)} -> {_listed(c.after, c.lifted)}"
+            for c in changes
+        )
+    refusal = refusal_words(event, _place)
+    return None if refusal is None else f"refused: {refusal}"
 
 
 def _listed(value: Any, lifted: str) -> str:

@@ -40,6 +40,7 @@ from ._errors import (
     UnavailableError,
     ValidationError,
 )
+from ._event_words import RestrictionChange, refusal_words, restriction_changes_of
 from ._ids import ULID_PATTERN, id_pattern, id_time_ms, new_id
 from ._keyformat import (
     BASE62_ALPHABET,
@@ -170,6 +171,7 @@ __all__ = [
     "Page",
     "ParsedKey",
     "Permissions",
+    "RestrictionChange",
     "Restrictions",
     "RoutePattern",
     "RoutePermissions",
@@ -208,8 +210,10 @@ __all__ = [
     "parse_duration",
     "parse_time",
     "redact_keys",
+    "refusal_words",
     "request_origin",
     "restriction_changes",
+    "restriction_changes_of",
     "sane_request_id",
     "seconds_to_wait",
     "summary_view",

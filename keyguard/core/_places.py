@@ -26,8 +26,6 @@ __all__ = [
 ]
 
 MAX_PLACES = 64
-# A matcher belongs to one key record, and a key is used from a few places over and over: the
-# answer for each is remembered (bounded: a client choosing endless origins only clears it).
 _MEMO_SIZE = 256
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
@@ -105,14 +103,36 @@ def _normal_network(value: object) -> str:
     return str(network)
 
 
-class OriginMatcher:
+class _Remembering:
+    """A matcher's answers, remembered per place (bounded: a client choosing endless places
+    only clears it). A matcher belongs to one key record, used from a few places over and over."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[str, bool] = {}
+
+    def allows(self, place: str) -> bool:
+        """Whether a request from `place` (an `Origin` as sent, a client address) is allowed."""
+        known = self._memo.get(place)
+        if known is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[place] = self._allows(place)
+        return known
+
+    def _allows(self, place: str) -> bool:
+        raise NotImplementedError
+
+
+class OriginMatcher(_Remembering):
     """Allowed origins, compiled: exact origins in a set, wildcards as (scheme, suffix, port)."""
 
-    __slots__ = ("_exact", "_memo", "_suffixes", "allowed")
+    __slots__ = ("_exact", "_suffixes", "allowed")
 
     def __init__(self, allowed: Sequence[str]) -> None:
+        super().__init__()
         self.allowed = tuple(allowed)
-        self._memo: dict[str, bool] = {}
         self._exact = frozenset(a for a in allowed if "://*." not in a)
         suffixes = []
         for pattern in allowed:
@@ -122,16 +142,8 @@ class OriginMatcher:
                 suffixes.append((f"{scheme}://", f".{host}", f":{port}" if port else ""))
         self._suffixes = tuple(suffixes)
 
-    def allows(self, origin: str) -> bool:
-        """Whether a request's `Origin` (as the browser sent it) is allowed."""
-        known = self._memo.get(origin)
-        if known is None:
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            known = self._memo[origin] = self._allows(origin)
-        return known
-
-    def _allows(self, origin: str) -> bool:
+    def _allows(self, place: str) -> bool:
+        origin = place
         if "*" in origin:  # a browser never sends a wildcard: it is a pattern, not an origin
             return False
         try:
@@ -150,28 +162,20 @@ class OriginMatcher:
         return False
 
 
-class NetworkMatcher:
+class NetworkMatcher(_Remembering):
     """Allowed networks, compiled. An IPv4-mapped IPv6 client (`::ffff:10.1.2.3`, as a
     dual-stack server reports it) is checked as the IPv4 address it is."""
 
-    __slots__ = ("_memo", "_networks", "allowed")
+    __slots__ = ("_networks", "allowed")
 
     def __init__(self, allowed: Sequence[str]) -> None:
+        super().__init__()
         self.allowed = tuple(allowed)
-        self._memo: dict[str, bool] = {}
         self._networks: tuple[AnyNetwork, ...] = tuple(ipaddress.ip_network(a) for a in allowed)
 
-    def allows(self, address: str) -> bool:
-        known = self._memo.get(address)
-        if known is None:
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            known = self._memo[address] = self._allows(address)
-        return known
-
-    def _allows(self, address: str) -> bool:
+    def _allows(self, place: str) -> bool:
         try:
-            client = ipaddress.ip_address(address)
+            client = ipaddress.ip_address(place)
         except ValueError:  # "unknown", a unix socket: no address, so not from an allowed one
             return False
         if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from keyguard.core import AuditEvent, AuditEventType
+from keyguard.core import AuditEvent, AuditEventType, refusal_words, restriction_changes_of
 
 __all__ = ["RESTRICTION_EVENT_LABELS", "restriction_details", "shortened"]
 
@@ -22,28 +22,16 @@ RESTRICTION_EVENT_LABELS = {
 }
 _LONGEST_PLACE = 120
 _ENTRIES_SHOWN = 5
-# A changed field, and what its null means.
-_CHANGED = {
-    "permissions": ("permissions", "not restricted"),
-    "allowedOrigins": ("allowed origins", "anywhere"),
-    "allowedNetworks": ("allowed networks", "anywhere"),
-}
 
 
 def restriction_details(event: AuditEvent) -> str | None:
     """The event in words, or None when it is not about restrictions."""
-    data = event.data
     if event.event is AuditEventType.PERMISSIONS_CHANGED:
-        return _changes(data)
-    if event.event is AuditEventType.REFUSED_ORIGIN:
-        return f"used from {_place(data.get('origin'))}, not an allowed origin"
-    if event.event is AuditEventType.REFUSED_NETWORK:
-        return f"used from {_place(data.get('client'))}, not an allowed network"
-    if event.event is AuditEventType.REFUSED_BROWSER:
-        signal = data.get("signal")
-        said = f" (it sent {_place(signal)})" if signal else ""
-        return f"a secret key sent from a browser{said}; secret keys must stay on servers"
-    return None
+        return _changes(event.data)
+    refusal = refusal_words(event, _place)
+    if refusal is not None and event.event is AuditEventType.REFUSED_BROWSER:
+        return f"{refusal}; secret keys must stay on servers"
+    return refusal
 
 
 def shortened(text: str, longest: int) -> str:
@@ -56,15 +44,11 @@ def _place(value: Any) -> str:
 
 
 def _changes(data: Mapping[str, Any]) -> str:
-    before, after = data.get("from"), data.get("to")
-    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
-        return ""
-    said = []
-    for field, (words, unlimited) in _CHANGED.items():
-        if field in after:
-            old, new = _listed(before.get(field), unlimited), _listed(after[field], unlimited)
-            said.append(f"{words} from {old} to {new}")
-    return "; ".join(said)
+    changes = restriction_changes_of(data) or []
+    return "; ".join(
+        f"{c.words} from {_listed(c.before, c.lifted)} to {_listed(c.after, c.lifted)}"
+        for c in changes
+    )
 
 
 def _listed(value: Any, unlimited: str) -> str:
