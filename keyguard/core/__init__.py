@@ -41,6 +41,7 @@ from ._errors import (
     ValidationError,
 )
 from ._event_words import RestrictionChange, refusal_words, restriction_changes_of
+from ._gcra import RateDecision, gcra
 from ._ids import ULID_PATTERN, id_pattern, id_time_ms, new_id
 from ._keyformat import (
     BASE62_ALPHABET,
@@ -74,6 +75,28 @@ from ._places import (
     validate_origins,
 )
 from ._queries import AuditQuery, KeyQuery, KeySort
+from ._quotas import (
+    MAX_QUOTA,
+    MAX_REFILL_INTERVAL_MS,
+    MIN_REFILL_INTERVAL_MS,
+    Quota,
+    next_refill_ms,
+    refilled,
+    spend,
+    validate_quota,
+)
+from ._rate_headers import DRAFT, rate_limit_headers, rate_limit_policy, sf_string
+from ._rate_limits import (
+    MAX_RATE_LIMIT_COUNT,
+    MAX_RATE_LIMITS,
+    MAX_RATE_WINDOW_MS,
+    MIN_RATE_WINDOW_MS,
+    RATE_LIMIT_NAME_PATTERN,
+    RATE_LIMIT_PATTERN,
+    RateLimit,
+    parse_rate_limit,
+    validate_rate_limits,
+)
 from ._rate_window import seconds_to_wait
 from ._records import (
     AccountSettings,
@@ -122,6 +145,7 @@ __all__ = [
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
     "DIGEST_CONTEXT",
+    "DRAFT",
     "HIDDEN_CHARACTERS",
     "KEY_CURSOR",
     "KEY_IN_TEXT",
@@ -133,9 +157,18 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_PERMISSIONS",
     "MAX_PLACES",
+    "MAX_QUOTA",
+    "MAX_RATE_LIMITS",
+    "MAX_RATE_LIMIT_COUNT",
+    "MAX_RATE_WINDOW_MS",
+    "MAX_REFILL_INTERVAL_MS",
+    "MIN_RATE_WINDOW_MS",
+    "MIN_REFILL_INTERVAL_MS",
     "NEVER_USED",
     "PERMISSION_PATTERN",
     "RANDOM_LENGTH",
+    "RATE_LIMIT_NAME_PATTERN",
+    "RATE_LIMIT_PATTERN",
     "RESERVED_RESOURCES",
     "SHARED_CACHE_MAC_CONTEXT",
     "SUMMARY_FIELDS",
@@ -171,6 +204,9 @@ __all__ = [
     "Page",
     "ParsedKey",
     "Permissions",
+    "Quota",
+    "RateDecision",
+    "RateLimit",
     "RestrictionChange",
     "Restrictions",
     "RoutePattern",
@@ -197,6 +233,7 @@ __all__ = [
     "extract_key",
     "format_time",
     "freeze_mapping",
+    "gcra",
     "has_hidden_characters",
     "id_pattern",
     "id_time_ms",
@@ -204,18 +241,25 @@ __all__ = [
     "key_cursor",
     "key_cursor_position",
     "new_id",
+    "next_refill_ms",
     "now_text",
     "origin_from_referer",
     "parse_access",
     "parse_duration",
+    "parse_rate_limit",
     "parse_time",
+    "rate_limit_headers",
+    "rate_limit_policy",
     "redact_keys",
+    "refilled",
     "refusal_words",
     "request_origin",
     "restriction_changes",
     "restriction_changes_of",
     "sane_request_id",
     "seconds_to_wait",
+    "sf_string",
+    "spend",
     "summary_view",
     "utcnow",
     "validate_environment",
@@ -225,4 +269,6 @@ __all__ = [
     "validate_origins",
     "validate_permission",
     "validate_permissions",
+    "validate_quota",
+    "validate_rate_limits",
 ]
