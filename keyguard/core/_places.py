@@ -98,8 +98,10 @@ def _normal_network(value: object) -> str:
     if "%" in value:  # a zone (fe80::%eth0) names an interface of one host, not a network
         raise ValueError("must be a CIDR range without a zone (%...)")
     if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
-        # Clients are compared as the IPv4 addresses they are: such a range would never match.
-        raise ValueError("an IPv4-mapped range: write it as IPv4 (e.g. 10.0.0.0/8)")
+        # Clients are compared as the IPv4 addresses they are, so an IPv4-mapped range is
+        # stored as the IPv4 range it means (::ffff:10.0.0.0/104 is 10.0.0.0/8).
+        ipv4 = int(network.network_address) & 0xFFFFFFFF
+        return str(ipaddress.IPv4Network((ipv4, network.prefixlen - 96)))
     return str(network)
 
 

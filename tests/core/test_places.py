@@ -83,7 +83,12 @@ networks = st.one_of(
               st.ip_addresses(v=4), st.integers(0, 32)),
     st.builds(lambda a, n: ipaddress.ip_network((a, n), strict=False),
               st.ip_addresses(v=6), st.integers(0, 128)),
-).filter(lambda n: n.version == 4 or not n.subnet_of(MAPPED))  # fmt: skip
+)  # fmt: skip
+MAPPED_BASE = int(MAPPED.network_address)
+networks = networks | st.builds(
+    lambda a, n: ipaddress.IPv6Network((MAPPED_BASE | int(a), 96 + n), strict=False),
+    st.ip_addresses(v=4), st.integers(0, 32),
+)  # fmt: skip
 # Addresses near the IPv4-mapped block and the networks' edges, as well as anywhere.
 addresses = st.ip_addresses() | st.ip_addresses(v=4).map(
     lambda a: ipaddress.IPv6Address(int(MAPPED.network_address) | int(a))
@@ -96,12 +101,23 @@ def held(network: ipaddress.IPv4Network | ipaddress.IPv6Network, address: int, b
     return address >> shift == int(network.network_address) >> shift
 
 
+def as_ipv4(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A range inside ::ffff:0:0/96 means the IPv4 range of its low 32 bits."""
+    value = int(network.network_address)
+    if network.version == 6 and network.prefixlen >= 96 and value >> 32 == 0xFFFF:
+        return ipaddress.IPv4Network((value & 0xFFFFFFFF, network.prefixlen - 96))
+    return network
+
+
 def oracle(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network], text: str) -> bool:
     value = int(ipaddress.ip_address(text))
     bits = 32 if "." in text and ":" not in text else 128
     if bits == 128 and value >> 32 == 0xFFFF:  # ::ffff:a.b.c.d is the IPv4 address a.b.c.d
         value, bits = value & 0xFFFFFFFF, 32
-    return any(held(n, value, bits) for n in networks if n.max_prefixlen == bits)
+    converted = [as_ipv4(n) for n in networks]
+    return any(held(n, value, bits) for n in converted if n.max_prefixlen == bits)
 
 
 @given(st.lists(networks, min_size=1, max_size=5), addresses)
@@ -194,10 +210,19 @@ def test_only_ascii_origins_are_taken(origin: str) -> None:
     assert not OriginMatcher(["https://key.example.com"]).allows(origin)
 
 
-@pytest.mark.parametrize("network", ["::ffff:10.0.0.0/104", "::ffff:0:0/96", "fe80::%eth0/64"])
-def test_ranges_that_could_never_match_are_refused(network: str) -> None:
+def test_a_zone_is_refused_it_names_an_interface_not_a_network() -> None:
     with pytest.raises(ValidationError):
-        validate_networks([network])
+        validate_networks(["fe80::%eth0/64"])
+
+
+@pytest.mark.parametrize(
+    ("mapped", "ipv4"),
+    [("::ffff:10.0.0.0/104", "10.0.0.0/8"), ("::ffff:0:0/96", "0.0.0.0/0"),
+     ("::ffff:8abc:0/111", "138.188.0.0/15")],
+)  # fmt: skip
+def test_an_ipv4_mapped_range_is_stored_as_the_ipv4_range_it_means(mapped: str, ipv4: str) -> None:
+    assert validate_networks([mapped]) == (ipv4,)
+    assert NetworkMatcher(validate_networks([mapped])).allows(ipv4.split("/")[0])
 
 
 def test_a_wildcard_sent_as_an_origin_is_not_an_origin() -> None:
