@@ -1,7 +1,6 @@
-"""The Redis rate limiter against the real Redis: its script decides exactly as `gcra()` does
-(the pure core, itself checked against exact token buckets in tests/core/test_gcra.py) and
-stores exactly its state; it holds under concurrency; and Redis failing is only ever
-`CacheUnavailableError`."""
+"""The Redis rate limiter against the real Redis: its script decides and stores exactly as
+`gcra()` (itself judged by exact token buckets in tests/core/test_gcra.py); it holds under
+concurrency; and Redis failing is only ever `CacheUnavailableError`."""
 
 from __future__ import annotations
 
@@ -220,11 +219,17 @@ async def test_the_callers_errors_are_refused_and_no_limits_make_no_round_trip()
     await dead.close()
 
 
+@pytest.mark.parametrize("reply", [None, [1], [1, -1, 0, 0, 0], [b"x", -1, 1, 0, 0, 0]])
+def test_a_reply_of_another_shape_is_cache_unavailable(reply: object) -> None:
+    limiter = RedisRateLimiter(aioredis.Redis())  # never connects: only the reply is judged
+    with pytest.raises(CacheUnavailableError, match="oddly"):
+        limiter._decision(reply, [parse_rate_limit("1/s")])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        return int(probe.getsockname()[1])
 
 
 async def assert_unavailable(limiter: RedisRateLimiter, within: float) -> None:
@@ -274,9 +279,8 @@ def throwaway_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
 
 async def test_a_flushed_script_is_loaded_again_and_a_killed_redis_is_unavailable() -> None:
     with throwaway_redis() as (server, port):
-        url = f"redis://127.0.0.1:{port}/0"
-        limiter = RedisRateLimiter.from_url(url, timeout=TIMEOUT)
-        await wait_for_ping(url)
+        limiter = RedisRateLimiter.from_url(f"redis://127.0.0.1:{port}/0", timeout=TIMEOUT)
+        await wait_for_ping(limiter.client)
         limits = [parse_rate_limit("2/m")]
         assert (await limiter.check("k", limits, now_ms=1_000)).admitted
         await limiter.client.script_flush()  # as a restarted Redis would have lost it: NOSCRIPT
@@ -287,14 +291,10 @@ async def test_a_flushed_script_is_loaded_again_and_a_killed_redis_is_unavailabl
         await limiter.close()
 
 
-async def wait_for_ping(url: str) -> None:
-    client = aioredis.Redis.from_url(url)
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError, aioredis.RedisError):
-                if await client.ping():
-                    return
-            await asyncio.sleep(0.05)
-        pytest.fail("the throwaway redis-server did not start")
-    finally:
-        await client.aclose()
+async def wait_for_ping(client: aioredis.Redis) -> None:
+    for _ in range(100):
+        with contextlib.suppress(OSError, aioredis.RedisError):
+            if await client.ping():
+                return
+        await asyncio.sleep(0.05)
+    pytest.fail("the throwaway redis-server did not start")
