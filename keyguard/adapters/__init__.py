@@ -7,6 +7,7 @@ from ._local_failure_limiter import LocalFailureLimiter
 from ._postgres import PostgresKeyStore
 from ._redis import KEY_PREFIX, RedisKeyCache
 from ._redis_failure_limiter import RedisFailureLimiter
+from ._redis_rate_limits import RedisRateLimiter
 from ._sqlite import SQLiteKeyStore
 from ._store_url import DEFAULT_DATABASE_URL, store_from_url
 from ._urls import mask_url
@@ -18,6 +19,7 @@ __all__ = [
     "PostgresKeyStore",
     "RedisFailureLimiter",
     "RedisKeyCache",
+    "RedisRateLimiter",
     "SQLiteKeyStore",
     "mask_url",
     "store_from_url",
