@@ -45,8 +45,7 @@ def _usable_from(record: KeyRecord) -> str:
     lists = ((record.allowed_origins, "origins"), (record.allowed_networks, "networks"))
     for places, kind in lists:
         if places is not None:
-            listed = ", ".join(places)
-            return f"{kind} {listed}" if places else f"nowhere (its list of {kind} is empty)"
+            return f"{kind} {', '.join(places)}"  # never empty: the core refuses an empty list
     return "anywhere (no list)"
 
 
