@@ -26,7 +26,7 @@ from ._failures import network_failure, one_line
 from ._redis_entries import BAD, EntryCodec
 from ._urls import mask_url
 
-__all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache", "entry_key"]
+__all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache", "entry_key", "redis_client"]
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "keyguard:"
@@ -71,6 +71,25 @@ def entry_key(prefix: str, digest: bytes) -> str:
     return f"{prefix}{_ENTRY}{digest.hex()}"
 
 
+def redis_client(url: str, *, timeout: float, max_connections: int) -> aioredis.Redis:
+    """A client on a pool of its own (closing the client closes it), with `timeout` on every
+    connect and call and no retry: a dead Redis costs a caller `timeout`, then the breaker."""
+    try:
+        pool = aioredis.ConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_timeout=False,
+        )
+    except ValueError:  # redis-py's message quotes the URL's parts: a password, say
+        raise ValueError(
+            f"the Redis URL {mask_url(url)!r} is not a URL redis-py can read"
+            " (a password holding / ? # @ must be percent-encoded)"
+        ) from None
+    return aioredis.Redis.from_pool(pool)
+
+
 class RedisKeyCache:
     def __init__(
         self,
@@ -105,21 +124,8 @@ class RedisKeyCache:
     def from_url(
         cls, url: str, *, timeout: float = 0.25, max_connections: int = 50, **options: Any
     ) -> RedisKeyCache:
-        try:
-            pool = aioredis.ConnectionPool.from_url(
-                url,
-                # Room beyond the calls `gate` lets through: the channel's, the limiter's.
-                max_connections=2 * max_connections + 1,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry_on_timeout=False,
-            )
-        except ValueError:  # redis-py's message quotes the URL's parts: a password, say
-            raise ValueError(
-                f"the Redis URL {mask_url(url)!r} is not a URL redis-py can read"
-                " (a password holding / ? # @ must be percent-encoded)"
-            ) from None
-        client = aioredis.Redis.from_pool(pool)  # owns the pool: closing the client closes it
+        # Room beyond the calls `gate` lets through: the channel's, the limiter's.
+        client = redis_client(url, timeout=timeout, max_connections=2 * max_connections + 1)
         cache = cls(client, max_connections=max_connections, **options)
         cache._url = url
         cache.where = f"Redis at {mask_url(url)}"

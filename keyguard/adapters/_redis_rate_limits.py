@@ -34,7 +34,7 @@ from keyguard.core import (
     RateLimit,
 )
 
-from ._redis import KEY_PREFIX, RedisKeyCache, _redis_errors
+from ._redis import KEY_PREFIX, RedisKeyCache, _redis_errors, redis_client
 from ._urls import mask_url
 
 __all__ = ["RATE_LIMITS_KEY", "RedisRateLimiter"]
@@ -143,19 +143,7 @@ class RedisRateLimiter:
         max_connections: int = 50,
     ) -> RedisRateLimiter:
         """Its own client, with the cache's timeouts: a dead Redis costs a check `timeout`."""
-        try:
-            pool = aioredis.ConnectionPool.from_url(
-                url,
-                max_connections=max_connections,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry_on_timeout=False,
-            )
-        except ValueError:  # redis-py's message quotes the URL's parts: a password, say
-            raise ValueError(
-                f"the Redis URL {mask_url(url)!r} is not a URL redis-py can read"
-            ) from None
-        client = aioredis.Redis.from_pool(pool)
+        client = redis_client(url, timeout=timeout, max_connections=max_connections)
         return cls(
             client,
             prefix=prefix,

@@ -213,3 +213,15 @@ async def test_refusals_show_in_the_activity_as_text(carol: PageClient, guard: K
     page = (await carol.get(f"/keys/{secret_id}")).text
     assert "used from 203.0.113.9, not an allowed network" in page
     assert "a secret key sent from a browser (it sent sec-fetch-site: cross-site)" in page
+
+
+async def test_a_key_pasted_into_a_list_is_not_repeated_in_the_error(
+    carol: PageClient, guard: KeyGuard
+) -> None:
+    pasted = (await guard.manager.create(
+        account="acme", name="other", environment="test", access="secret"
+    )).value  # fmt: skip
+    answer = await new_key(carol, permissions=pasted)
+    assert answer.status_code == 400
+    said = error_of(answer.text, "permissions")
+    assert pasted[-4:] in said and pasted[8:-4] not in said

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from keyguard.core import Access, FieldIssue, KeyRecord, ValidationError
+from keyguard.core import Access, FieldIssue, KeyRecord, ValidationError, redact_keys
 
 from .display import sentence
 from .event_words import shortened
@@ -116,7 +116,9 @@ class RestrictionsForm:
             return field, sentence(f"this list {issue.message}")
         typed = entries(self.values[field])
         entry = typed[int(index)] if int(index) < len(typed) else "?"
-        return field, sentence(f"“{shortened(entry, _LONGEST_ECHO)}”: {issue.message}")
+        # A key pasted into the wrong field is not repeated back in words: its prefix…last4.
+        shown = shortened(redact_keys(entry), _LONGEST_ECHO)
+        return field, sentence(f"“{shown}”: {issue.message}")
 
 
 def _joined(messages: Sequence[str]) -> str:
