@@ -33,8 +33,9 @@ KEY_PREFIX = "keyguard:"
 CHANNEL = "changes"  # under the prefix: keyguard:changes
 # Entries carry a key's restrictions since the second format. A process of an older release
 # would read such an entry, ignore the restrictions and let a restricted key do everything:
-# the new format lives under new names, which older processes never read.
-_ENTRY = "key2:"
+# the new format lives under new names, which older processes never read. The third adds the
+# usage limits (a second-format reader would let a limited key go unlimited).
+_ENTRY = "key3:"
 _TOMBSTONE = b"!"
 _INVALIDATE_ATTEMPTS = 3
 _MAX_DECODED = 10_000

@@ -23,7 +23,15 @@ from typing import Any
 
 from blake3 import blake3
 
-from keyguard.core import Access, KeyRecord, decoded_restrictions, freeze_mapping
+from keyguard.core import (
+    Access,
+    KeyRecord,
+    decoded_restrictions,
+    decoded_usage,
+    freeze_mapping,
+    rate_limits_json,
+    stored_quota,
+)
 from keyguard.ports import StoreChange
 
 __all__ = ["BAD", "MAX_ENTRY_BYTES", "EntryCodec"]
@@ -139,6 +147,8 @@ def _record_json(record: KeyRecord) -> dict[str, Any]:
         "pm": None if record.permissions is None else sorted(record.permissions),
         "og": None if record.allowed_origins is None else list(record.allowed_origins),
         "nw": None if record.allowed_networks is None else list(record.allowed_networks),
+        "rl": rate_limits_json(record.rate_limits),
+        "qt": stored_quota(record.quota),
     }
 
 
@@ -167,6 +177,7 @@ def _record(data: Mapping[str, Any]) -> KeyRecord:
         metadata=freeze_mapping(metadata),
         version=_int(data["v"], 0, _MAX_SEQ),
         **limits.as_fields(),
+        **decoded_usage(data["rl"], data["qt"]).as_fields(),
     )
 
 

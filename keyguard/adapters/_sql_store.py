@@ -24,6 +24,7 @@ from keyguard.core import (
     StoreUnavailableError,
     audit_cursor,
     decoded_restrictions,
+    decoded_usage,
     freeze_mapping,
     key_cursor,
 )
@@ -71,6 +72,7 @@ class SqlKeyStore(SqlChangeLog):
             replaced_by=row["replaced_by"],
             version=int(row["version"]),
             **_restrictions(access, row).as_fields(),
+            **_usage(row),
         )
 
     def _time(self, value: Any) -> datetime:
@@ -165,6 +167,16 @@ def _restrictions(access: Access, row: Row) -> Restrictions:
     except ValueError:
         raise StoreUnavailableError(
             f"key {row['id']}: its stored restrictions are malformed"
+        ) from None
+
+
+def _usage(row: Row) -> dict[str, Any]:
+    """The row's usage limits, checked as on write (a malformed one: 503, as above)."""
+    try:
+        return decoded_usage(_json(row["rate_limits"]), _json(row["quota"])).as_fields()
+    except ValueError:
+        raise StoreUnavailableError(
+            f"key {row['id']}: its stored usage limits are malformed"
         ) from None
 
 

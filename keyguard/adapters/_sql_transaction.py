@@ -7,7 +7,14 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from keyguard.core import Access, AccountSettings, AuditEvent, KeyRecord
+from keyguard.core import (
+    Access,
+    AccountSettings,
+    AuditEvent,
+    KeyRecord,
+    rate_limits_json,
+    stored_quota,
+)
 from keyguard.ports import StoredKey
 
 from ._sql_shapes import AUDIT_COLUMNS, KEY_COLUMNS, Runner
@@ -15,16 +22,23 @@ from ._sql_shapes import AUDIT_COLUMNS, KEY_COLUMNS, Runner
 if TYPE_CHECKING:
     from ._sql_store import SqlKeyStore
 
-__all__ = ["SqlTransaction", "restriction_columns"]
+__all__ = ["SqlTransaction", "limit_columns"]
 
 
-def restriction_columns(record: KeyRecord) -> tuple[str | None, str | None, str | None]:
-    """The restrictions as stored: JSON arrays (permissions sorted), NULL when not restricted."""
+def limit_columns(record: KeyRecord) -> tuple[str | None, ...]:
+    """The restrictions as stored: JSON arrays (permissions sorted), NULL when not restricted;
+    then the usage limits as JSON, NULL for the default rate limits and for no quota."""
     return (
         None if record.permissions is None else json.dumps(sorted(record.permissions)),
         None if record.allowed_origins is None else json.dumps(list(record.allowed_origins)),
         None if record.allowed_networks is None else json.dumps(list(record.allowed_networks)),
+        _json(rate_limits_json(record.rate_limits)),
+        _json(stored_quota(record.quota)),
     )
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 class SqlTransaction:
@@ -76,12 +90,12 @@ class SqlTransaction:
         t = self._store.encode_time
         await self._run.execute(
             f"INSERT INTO keyguard_keys ({KEY_COLUMNS}, digest, hash_version) VALUES"
-            f" ({', '.join(f'${n}' for n in range(1, 21))})",
+            f" ({', '.join(f'${n}' for n in range(1, 23))})",
             *(record.id, self._account, record.owner, record.name, record.environment),
             *(record.access.value, record.prefix, record.last4, json.dumps(dict(record.metadata))),
             *(t(record.created_at), t(record.last_used_at), t(record.revoked_at)),
             *(t(record.expires_at), record.replaced_by, record.version),
-            *restriction_columns(record),
+            *limit_columns(record),
             *(digest, hash_version),
         )
 
@@ -89,10 +103,10 @@ class SqlTransaction:
         t = self._store.encode_time
         await self._run.execute(
             "UPDATE keyguard_keys SET name = $1, revoked_at = $2, expires_at = $3,"
-            " replaced_by = $4, permissions = $5, allowed_origins = $6, allowed_networks = $7"
-            " WHERE id = $8 AND account = $9",
+            " replaced_by = $4, permissions = $5, allowed_origins = $6, allowed_networks = $7,"
+            " rate_limits = $8, quota = $9 WHERE id = $10 AND account = $11",
             *(record.name, t(record.revoked_at), t(record.expires_at), record.replaced_by),
-            *restriction_columns(record),
+            *limit_columns(record),
             *(record.id, self._account),
         )
 

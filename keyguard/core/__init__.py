@@ -94,6 +94,8 @@ from ._rate_limits import (
     RATE_LIMIT_NAME_PATTERN,
     RATE_LIMIT_PATTERN,
     RateLimit,
+    interval_text,
+    parse_interval,
     parse_rate_limit,
     validate_rate_limits,
 )
@@ -118,6 +120,15 @@ from ._restrictions import (
 )
 from ._route_permissions import RoutePermissions
 from ._times import format_time, now_text, parse_time, utcnow
+from ._usage_limits import (
+    UsageLimits,
+    decoded_usage,
+    parse_quota,
+    quota_json,
+    rate_limit_input,
+    rate_limits_json,
+    stored_quota,
+)
 from ._validation import (
     HIDDEN_CHARACTERS,
     MAX_METADATA_BYTES,
@@ -215,6 +226,7 @@ __all__ = [
     "StoreUnavailableError",
     "UnavailableError",
     "Unchanged",
+    "UsageLimits",
     "ValidationError",
     "audit_cursor",
     "audit_cursor_position",
@@ -227,6 +239,7 @@ __all__ = [
     "compile_routes",
     "created_view",
     "decoded_restrictions",
+    "decoded_usage",
     "deleted_view",
     "derive_key",
     "detail_view",
@@ -237,6 +250,7 @@ __all__ = [
     "has_hidden_characters",
     "id_pattern",
     "id_time_ms",
+    "interval_text",
     "is_permission",
     "key_cursor",
     "key_cursor_position",
@@ -246,10 +260,15 @@ __all__ = [
     "origin_from_referer",
     "parse_access",
     "parse_duration",
+    "parse_interval",
+    "parse_quota",
     "parse_rate_limit",
     "parse_time",
+    "quota_json",
     "rate_limit_headers",
+    "rate_limit_input",
     "rate_limit_policy",
+    "rate_limits_json",
     "redact_keys",
     "refilled",
     "refusal_words",
@@ -260,6 +279,7 @@ __all__ = [
     "seconds_to_wait",
     "sf_string",
     "spend",
+    "stored_quota",
     "summary_view",
     "utcnow",
     "validate_environment",

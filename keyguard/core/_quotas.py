@@ -38,6 +38,7 @@ __all__ = [
 MAX_QUOTA = 10**12
 MIN_REFILL_INTERVAL_MS = 1_000
 MAX_REFILL_INTERVAL_MS = 366 * 86_400_000
+_MAX_MS = 2**53
 _BOTH = "refillAmount and refillInterval are given together, or neither"
 
 
@@ -50,11 +51,16 @@ class Quota:
     refill_amount: int | None
     refill_interval_ms: int | None
     refilled_at_ms: int
+    # When an operator last set it (ms, unique per key): a counter kept elsewhere (Redis, a
+    # process) under another `set_at_ms` is of an older setting, and is started again from this.
+    set_at_ms: int = 0
 
     def __post_init__(self) -> None:
         issues = _issues(
             self.remaining, self.refill_amount, self.refill_interval_ms, self.refilled_at_ms
         )
+        if not _whole(self.set_at_ms, 0, _MAX_MS):
+            issues.append(FieldIssue("quota.setAt", "must be a time in ms"))
         if issues:
             raise ValueError("; ".join(f"{i.field}: {i.message}" for i in issues))
 
@@ -109,7 +115,7 @@ def validate_quota(
     assert isinstance(remaining, int)
     assert refill_amount is None or isinstance(refill_amount, int)
     assert refill_interval_ms is None or isinstance(refill_interval_ms, int)
-    return Quota(remaining, refill_amount, refill_interval_ms, now_ms)
+    return Quota(remaining, refill_amount, refill_interval_ms, now_ms, now_ms)
 
 
 def _whole(value: object, low: int, high: int) -> bool:
@@ -135,6 +141,6 @@ def _issues(
         interval, MIN_REFILL_INTERVAL_MS, MAX_REFILL_INTERVAL_MS
     ):
         issues.append(FieldIssue(f"{field}.refillInterval", "must be from 1s to 366d"))
-    if not _whole(refilled_at, 0, 2**53):
+    if not _whole(refilled_at, 0, _MAX_MS):
         issues.append(FieldIssue(f"{field}.refilledAt", "must be a time in ms"))
     return issues

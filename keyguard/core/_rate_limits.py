@@ -32,6 +32,8 @@ __all__ = [
     "RATE_LIMIT_NAME_PATTERN",
     "RATE_LIMIT_PATTERN",
     "RateLimit",
+    "interval_text",
+    "parse_interval",
     "parse_rate_limit",
     "validate_rate_limits",
 ]
@@ -47,6 +49,7 @@ RATE_LIMIT_PATTERN = re.compile(r"([1-9][0-9]{0,9})/([1-9][0-9]{0,5})?([smhd])")
 # The header fields quote the name as a structured-field String; keeping names to these
 # characters means no escaping is ever needed and a name reads the same in every place.
 RATE_LIMIT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,39}")
+_INTERVAL_PATTERN = re.compile(r"([1-9][0-9]{0,5})?([smhd])")
 _GRAMMAR = "must be count/window, e.g. 100/s, 10000/h, 500/15m, 1000/d, 20/10s"
 _NAME_RULE = "must be 1-40 letters, digits, _ . / or -, starting with a letter or digit"
 
@@ -67,11 +70,7 @@ class RateLimit:
     @property
     def text(self) -> str:
         """The canonical text: the largest unit that divides the window; parses back equal."""
-        for unit, unit_ms in _UNIT_MS.items():
-            if self.window_ms % unit_ms == 0:
-                times = self.window_ms // unit_ms
-                return f"{self.limit}/{'' if times == 1 else times}{unit}"
-        raise AssertionError("a window is a whole number of seconds")  # pragma: no cover
+        return f"{self.limit}/{interval_text(self.window_ms)}"
 
     @property
     def ticks_per_ms(self) -> int:
@@ -103,6 +102,25 @@ def _name_problem(name: object) -> str | None:
     if isinstance(name, str) and RATE_LIMIT_NAME_PATTERN.fullmatch(name):
         return None
     return f"the name {_NAME_RULE}"
+
+
+def interval_text(ms: int) -> str:
+    """A whole number of seconds as the grammar writes it, in the largest unit that divides it
+    (`d`, `15m`, `90s`)."""
+    for unit, unit_ms in _UNIT_MS.items():
+        if ms % unit_ms == 0:
+            times = ms // unit_ms
+            return f"{'' if times == 1 else times}{unit}"
+    raise ValueError("an interval is a whole number of seconds")
+
+
+def parse_interval(text: str) -> int:
+    """`d`, `30d`, `12h`, `90s`: the window part of the grammar, in ms (ValueError else)."""
+    match = _INTERVAL_PATTERN.fullmatch(text)
+    if match is None:
+        raise ValueError("must be a duration, e.g. 1d, 30d, 12h, 15m, 90s")
+    times, unit = match.groups()
+    return int(times or 1) * _UNIT_MS[unit]
 
 
 def parse_rate_limit(text: str, name: str | None = None) -> RateLimit:

@@ -10,6 +10,8 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from ._keyformat import Access
+from ._quotas import Quota
+from ._rate_limits import RateLimit
 
 __all__ = [
     "AccountSettings",
@@ -44,6 +46,7 @@ class AuditEventType(enum.StrEnum):
     ROLLED = "api_key.rolled"
     LEAKED = "api_key.leaked"  # reported found in public (e.g. by GitHub secret scanning)
     PERMISSIONS_CHANGED = "api_key.permissions_changed"  # permissions, origins or networks
+    LIMITS_CHANGED = "api_key.limits_changed"  # rate limits or quota (set, reset or lifted)
     # A valid key used from the wrong place; the first per key and kind in an hour is logged.
     REFUSED_ORIGIN = "api_key.refused_origin"
     REFUSED_NETWORK = "api_key.refused_network"
@@ -72,6 +75,10 @@ class KeyRecord:
     permissions: frozenset[str] | None = None
     allowed_origins: tuple[str, ...] | None = None  # publishable keys only
     allowed_networks: tuple[str, ...] | None = None  # secret keys only
+    # How much it may be used: None is the settings' default for its access and environment,
+    # () no rate limit; no quota when None (see `_usage_limits`).
+    rate_limits: tuple[RateLimit, ...] | None = None
+    quota: Quota | None = None
     # The store's change-log sequence number of the key's last change (0: never changed). It
     # only grows, so a cached copy older than a change a process has heard of can be told apart.
     version: int = field(default=0, compare=False)

@@ -50,6 +50,7 @@ from ._key_changes import (
     notify,
 )
 from ._key_writer import KeyWriter
+from ._usage_changes import QuotaInput, RateLimitsInput, limits_change, new_key_limits
 
 __all__ = ["DEFAULT_GRACE", "MAX_GRACE", "MAX_PAGE", "KeyChange", "KeyManager"]
 
@@ -74,11 +75,14 @@ class KeyManager(KeyWriter):
         permissions: Iterable[str] | None = None,
         allowed_origins: Iterable[str] | None = None,
         allowed_networks: Iterable[str] | None = None,
+        rate_limits: RateLimitsInput = None,
+        quota: QuotaInput = None,
         actor: str = "system",
         request_id: str | None = None,
     ) -> CreatedKey:
         """Mint a key; `permissions`, `allowed_origins` (publishable keys) and
-        `allowed_networks` (secret keys) restrict it (None: no limit)."""
+        `allowed_networks` (secret keys) restrict it (None: no limit). `rate_limits` (None:
+        the settings' default) and `quota` (None: none) bound its use."""
         now = self._clock()
         record = KeyRecord(
             id=new_id("key_"),
@@ -95,8 +99,10 @@ class KeyManager(KeyWriter):
             allowed_origins=allowed_origins,
             allowed_networks=allowed_networks,
         )
-        record = dataclasses.replace(record, **limits.as_fields())
-        restricted = {k: v for k, v in limits.as_json().items() if v is not None}
+        usage = new_key_limits(rate_limits, quota, now)
+        record = dataclasses.replace(record, **limits.as_fields(), **usage.as_fields())
+        shown = {**limits.as_json(), **usage.as_json()}
+        restricted = {k: v for k, v in shown.items() if v is not None}
         async with self.store.transaction(record.account) as tx:
             await check_one_secret_rule(tx, record, now)
             return await self._insert(tx, record, now, actor, request_id, restricted)
@@ -159,6 +165,23 @@ class KeyManager(KeyWriter):
 
         event = AuditEventType.PERMISSIONS_CHANGED
         return await self._update(key_id, account, event, apply, actor, request_id)
+
+    async def limit(
+        self,
+        key_id: str,
+        *,
+        rate_limits: RateLimitsInput | Unchanged = UNCHANGED,
+        quota: QuotaInput | Unchanged = UNCHANGED,
+        account: str | None = None,
+        actor: str = "system",
+        request_id: str | None = None,
+    ) -> KeyRecord:
+        """Change how much a key may be used: `rate_limits` ([] none, None the settings'
+        default), `quota` (None lifts it; a quota given is set anew, which is how one is
+        reset). Audited as `api_key.limits_changed`, invalidated everywhere as a revoke is."""
+        change = limits_change(rate_limits, quota)
+        event = AuditEventType.LIMITS_CHANGED
+        return await self._update(key_id, account, event, change, actor, request_id)
 
     async def revoke(
         self,

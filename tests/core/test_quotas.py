@@ -51,8 +51,8 @@ def test_a_refill_sets_the_allowance_and_keeps_its_schedule() -> None:
 
 
 def test_validation_names_the_field() -> None:
-    assert validate_quota(10, 5, 60_000, now_ms=7) == Quota(10, 5, 60_000, 7)
-    assert validate_quota(0, now_ms=7) == Quota(0, None, None, 7)
+    assert validate_quota(10, 5, 60_000, now_ms=7) == Quota(10, 5, 60_000, 7, 7)
+    assert validate_quota(0, now_ms=7) == Quota(0, None, None, 7, 7)
     cases = {
         "quota.remaining": (-1, None, None),
         "quota.refill": (1, 5, None),
