@@ -6,11 +6,16 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from keyguard.adapters import DEFAULT_DATABASE_URL, mask_url
-from keyguard.core import DEFAULT_ENVIRONMENTS, KeyFormat
+from keyguard.core import (
+    DEFAULT_ENVIRONMENTS,
+    KeyFormat,
+    RateLimitDefaults,
+    parse_rate_limit_defaults,
+)
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
@@ -61,6 +66,12 @@ class Settings:
     change_log_retention: float = 3600.0  # seconds a change stays in the log
     last_used_interval: float = 5.0
     statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
+    # Rate limits of keys that set none: {"pk": "100/s,5000/h", "sk_live": "1000/s"}; the
+    # most specific entry wins (see keyguard.core.RateLimitDefaults). None by default.
+    default_rate_limits: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    # While Redis cannot count a limited key's requests: "open" counts them in each process
+    # (availability first: a limit is not authentication), "closed" answers 503.
+    rate_limit_failure: str = "open"
 
     def __post_init__(self) -> None:
         self._check_bounds()
@@ -74,6 +85,9 @@ class Settings:
             raise ValueError("change_poll_interval must be at most half of max_staleness")
         if self.start_wait < 0:
             raise ValueError("start_wait must be 0 or more")
+        if self.rate_limit_failure not in ("open", "closed"):
+            raise ValueError("rate_limit_failure must be open or closed")
+        self.rate_limit_defaults()  # raises for a malformed entry, naming it
         if self.change_log_retention < self.redis_cache_ttl + 60:
             raise ValueError("change_log_retention must exceed redis_cache_ttl by 60 s or more")
 
@@ -92,6 +106,9 @@ class Settings:
             raise ValueError(f"local_cache_size must be from 1 to {_MAX_CACHE_SIZE}")
         if self.pepper is not None and not self.pepper.strip():
             raise ValueError("pepper must not be blank: leave it unset, or set a secret")
+
+    def rate_limit_defaults(self) -> RateLimitDefaults:
+        return RateLimitDefaults(self.default_rate_limits, self.environments)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -138,6 +155,11 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         if not names:
             raise ValueError(f"{variable} must name at least one environment, e.g. test,live")
         return names
+    if name == "default_rate_limits":
+        try:
+            return parse_rate_limit_defaults(raw)
+        except ValueError as exc:
+            raise ValueError(f"{variable} {exc}") from None
     if name == "previous_peppers":
         return tuple(None if p == "plain" else p for p in raw.split(",") if p)
     if isinstance(default, bool):

@@ -86,6 +86,7 @@ from ._quotas import (
     validate_quota,
 )
 from ._rate_headers import DRAFT, rate_limit_headers, rate_limit_policy, sf_string
+from ._rate_limit_defaults import RateLimitDefaults, parse_rate_limit_defaults
 from ._rate_limits import (
     MAX_RATE_LIMIT_COUNT,
     MAX_RATE_LIMITS,
@@ -218,6 +219,7 @@ __all__ = [
     "Quota",
     "RateDecision",
     "RateLimit",
+    "RateLimitDefaults",
     "RestrictionChange",
     "Restrictions",
     "RoutePattern",
@@ -263,6 +265,7 @@ __all__ = [
     "parse_interval",
     "parse_quota",
     "parse_rate_limit",
+    "parse_rate_limit_defaults",
     "parse_time",
     "quota_json",
     "rate_limit_headers",
