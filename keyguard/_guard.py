@@ -17,8 +17,10 @@ from typing import Any
 
 from keyguard.adapters import (
     LocalFailureLimiter,
+    LocalUsageCounter,
     RedisFailureLimiter,
     RedisKeyCache,
+    RedisRateLimiter,
     store_from_url,
 )
 from keyguard.core import (
@@ -37,6 +39,7 @@ from keyguard.services import (
     LastUsedRecorder,
     LocalCache,
     RefusalLog,
+    UsageLimiting,
     stop_tasks,
 )
 
@@ -71,11 +74,18 @@ class KeyGuard:
         self.hasher = KeyHasher(s.pepper)
         self.last_used = LastUsedRecorder(self.store, interval=s.last_used_interval)
         self.verifier = self._verifier()
+        # Rate limits and quotas: counted in Redis when there is one, else in this process.
+        self.usage = UsageLimiting(
+            None if redis is None else RedisRateLimiter.sharing(redis),
+            LocalUsageCounter(),
+            defaults=s.rate_limit_defaults(),
+            fail_open=s.rate_limit_failure == "open",
+        )
         self.manager = KeyManager(
             self.store,
             key_format=self.key_format,
             hasher=self.hasher,
-            listeners=[self.verifier.on_key_change],
+            listeners=[self.verifier.on_key_change, self.usage.on_key_change],
         )
         self.refusal_log = RefusalLog(self.store)  # keys used from places they may not be
         self.feed = self._feed()

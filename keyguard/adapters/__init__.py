@@ -4,6 +4,7 @@ in-process failure limiter. Each implements a port; that is why `LocalFailureLim
 Internal: applications use what `keyguard` exports."""
 
 from ._local_failure_limiter import LocalFailureLimiter
+from ._local_usage_counter import LocalUsageCounter
 from ._postgres import PostgresKeyStore
 from ._redis import KEY_PREFIX, RedisKeyCache
 from ._redis_failure_limiter import RedisFailureLimiter
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "KEY_PREFIX",
     "LocalFailureLimiter",
+    "LocalUsageCounter",
     "PostgresKeyStore",
     "RedisFailureLimiter",
     "RedisKeyCache",

@@ -23,15 +23,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from keyguard.core import (
     MAX_RATE_LIMITS,
+    NO_RATE,
     CacheUnavailableError,
+    Quota,
     RateDecision,
     RateLimit,
+    UsageDecision,
+    combined,
 )
 
 from ._redis import KEY_PREFIX, RedisKeyCache, _redis_errors, redis_client
@@ -40,11 +45,14 @@ from ._urls import mask_url
 __all__ = ["RATE_LIMITS_KEY", "RedisRateLimiter"]
 
 RATE_LIMITS_KEY = "rl:"  # under the prefix: keyguard:rl:{<key id>}
-_REPLY_HEAD = 2  # admitted, retry_after_ms
+# rate admits, retry_after_ms, quota admits (-1: no quota), its remaining, refilled at, now
+_REPLY_HEAD = 6
 _REPLY_PER_LIMIT = 4  # remaining, reset_ms, TAT's whole ms (-1: none), TAT's leftover ticks
-# KEYS[1]: the key's hash. ARGV: now_ms ('' = Redis's clock), cost, ttl (ms), then per limit:
-# field, k (ticks per ms), T (interval, ticks), C (capacity, ticks). Reply: admitted (0/1),
-# retry_after_ms (-1 when admitted), then per limit: remaining, reset_ms, tat_ms, tat_ticks.
+_QUOTA_TTL_MS = 400 * 86_400_000  # past the longest refill interval: a quota is not forgotten
+# KEYS[1]: the key's hash. ARGV: now_ms ('' = Redis's clock), cost, ttl (ms), then the quota:
+# set_at ('' = no quota), remaining, refill amount (-1: none), refill interval, refilled at;
+# then per limit: field, k (ticks per ms), T (interval, ticks), C (capacity, ticks). Reply: see
+# _REPLY_HEAD, then per limit: remaining, reset_ms, tat_ms, tat_ticks.
 _GCRA = """
 -- Before Redis 5, TIME followed by writes needs effects replication asked for; later it is
 -- the default (and from 7 the only mode, the call a no-op).
@@ -72,14 +80,33 @@ local function wait(ahead, k, t, c, units)
     if r > 0 then q = q + 1 end
     return q
 end
-local n = (#ARGV - 3) / 4
+-- The quota: field 'q' = "set_at:remaining:refilled_at", started from ARGV when it holds
+-- another setting's count (or none). A due refill sets it to max(remaining, amount), on the
+-- original schedule, as keyguard.core.refilled does.
+local q_set, q_ok, q_left, q_at = ARGV[4], -1, -1, -1
+if q_set ~= '' then
+    local kept = redis.call('HGET', KEYS[1], 'q') or ''
+    local set, left, at = string.match(kept, '^(%d+):(%d+):(%d+)$')
+    if set ~= q_set then left, at = ARGV[5], ARGV[8] end
+    q_left, q_at = tonumber(left), tonumber(at)
+    local amount, every = tonumber(ARGV[6]), tonumber(ARGV[7])
+    if amount >= 0 and now - q_at >= every then
+        local periods = divmod(now - q_at, every)
+        q_at = q_at + periods * every
+        q_left = math.max(q_left, amount)
+    end
+    q_ok = 1
+    if q_left < cost then q_ok = 0 end
+end
+local n = (#ARGV - 8) / 4
 local fields, ks, ts, cs, aheads, tats = {}, {}, {}, {}, {}, {}
 for i = 1, n do
-    local at = 3 + (i - 1) * 4
+    local at = 8 + (i - 1) * 4
     fields[i] = ARGV[at + 1]
     ks[i], ts[i], cs[i] = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
 end
-local stored = redis.call('HMGET', KEYS[1], unpack(fields))
+local stored = {}
+if n > 0 then stored = redis.call('HMGET', KEYS[1], unpack(fields)) end
 local retry = 0
 for i = 1, n do
     local ms, ticks = string.match(stored[i] or '', '^(%d+):(%d+)$')
@@ -90,16 +117,20 @@ for i = 1, n do
     if ms and ms >= now then aheads[i] = (ms - now) * ks[i] + ticks end
     retry = math.max(retry, wait(aheads[i], ks[i], ts[i], cs[i], cost))
 end
-if retry == 0 then
+if retry == 0 and q_ok ~= 0 then
     for i = 1, n do
         aheads[i] = aheads[i] + cost * ts[i]
         local ms, ticks = divmod(aheads[i], ks[i])
         tats[i] = {now + ms, ticks}
         redis.call('HSET', KEYS[1], fields[i], string.format('%d:%d', now + ms, ticks))
     end
+    if q_ok == 1 then
+        q_left = q_left - cost
+        redis.call('HSET', KEYS[1], 'q', q_set .. string.format(':%d:%d', q_left, q_at))
+    end
     redis.call('PEXPIRE', KEYS[1], ttl)
 end
-local reply = {retry == 0 and 1 or 0, retry == 0 and -1 or retry}
+local reply = {retry == 0 and 1 or 0, retry == 0 and -1 or retry, q_ok, q_left, q_at, now}
 for i = 1, n do
     local remaining = divmod(cs[i] - aheads[i], ts[i])
     local reset = 0
@@ -170,36 +201,50 @@ class RedisRateLimiter:
         """Decide one request of `cost` under every limit, as `gcra()` would, in one round
         trip; a key without limits makes none. `now_ms`: None for Redis's clock."""
         if not limits:
-            return RateDecision(True, (), (), (), None)
+            return NO_RATE
+        return (await self.decide(key_id, limits, None, cost, now_ms=now_ms)).rate
+
+    async def decide(
+        self,
+        key_id: str,
+        limits: Sequence[RateLimit],
+        quota: Quota | None,
+        cost: int = 1,
+        *,
+        now_ms: int | None = None,
+    ) -> UsageDecision:
+        """Decide one request under every limit and the quota, as `decide_usage()` would from
+        the stored state, in one round trip. `quota` is the key's setting: its count here is
+        started from it when it holds another setting's (`Quota.set_at_ms`) or none."""
         if len(limits) > MAX_RATE_LIMITS:
             raise ValueError(f"at most {MAX_RATE_LIMITS} limits")
-        if not 0 <= cost <= min(limit.limit for limit in limits):
+        if not 0 <= cost <= min((limit.limit for limit in limits), default=cost):
             raise ValueError("the cost must be from 0 to the smallest limit's count")
-        args: list[str | int] = [
-            "" if now_ms is None else now_ms,
-            cost,
-            max(limit.window_ms for limit in limits),
-        ]
+        ttl = max((limit.window_ms for limit in limits), default=1000)
+        args: list[str | int] = ["" if now_ms is None else now_ms, cost]
+        args += [_QUOTA_TTL_MS, *_quota_args(quota)] if quota else [ttl, "", -1, -1, -1, -1]
         for limit in limits:
             args += [limit.text, limit.ticks_per_ms, limit.interval_ticks, limit.capacity_ticks]
         async with _redis_errors(self.where), self._gate:
             reply = await self._script(keys=[self.state_key(key_id)], args=args)
-        return self._decision(reply, limits)
+        return self._decision(reply, limits, quota)
 
-    def _decision(self, reply: Any, limits: Sequence[RateLimit]) -> RateDecision:
-        """The script's reply as the core's `RateDecision`; anything else is Redis failing."""
+    def _decision(
+        self, reply: Any, limits: Sequence[RateLimit], quota: Quota | None
+    ) -> UsageDecision:
+        """The script's reply as the core's decision; anything else is Redis failing."""
         try:
             values = [int(value) for value in reply]
         except (TypeError, ValueError):
             values = []
         if len(values) != _REPLY_HEAD + _REPLY_PER_LIMIT * len(limits):
             raise CacheUnavailableError(f"{self.where} answered the rate limit oddly")
-        admitted, retry_after_ms = values[:_REPLY_HEAD]
+        admitted, retry_after_ms, quota_ok, left, refilled_at, now = values[:_REPLY_HEAD]
         rows = [
             values[at : at + _REPLY_PER_LIMIT]
             for at in range(_REPLY_HEAD, len(values), _REPLY_PER_LIMIT)
         ]
-        return RateDecision(
+        rate = RateDecision(
             admitted=bool(admitted),
             tats=tuple(
                 None if ms < 0 else ms * limit.ticks_per_ms + ticks
@@ -209,6 +254,12 @@ class RedisRateLimiter:
             reset_ms=tuple(row[1] for row in rows),
             retry_after_ms=None if admitted else retry_after_ms,
         )
+        state = None
+        if quota is not None:
+            if quota_ok < 0 or left < 0 or refilled_at < 0:
+                raise CacheUnavailableError(f"{self.where} answered the quota oddly")
+            state = replace(quota, remaining=left, refilled_at_ms=refilled_at)
+        return combined(rate, state, quota_ok != 0, now)
 
     async def forget(self, key_id: str) -> None:
         """Drop a key's counters (it was revoked): nothing of it stays in Redis."""
@@ -217,3 +268,15 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def _quota_args(quota: Quota) -> list[str | int]:
+    interval = quota.refill_interval_ms
+    amount = -1 if quota.refill_amount is None or interval is None else quota.refill_amount
+    return [
+        str(quota.set_at_ms),
+        quota.remaining,
+        amount,
+        -1 if interval is None else interval,
+        quota.refilled_at_ms,
+    ]

@@ -77,21 +77,21 @@ from ._places import (
 from ._queries import AuditQuery, KeyQuery, KeySort
 from ._quotas import (
     MAX_QUOTA,
-    MAX_REFILL_INTERVAL_MS,
-    MIN_REFILL_INTERVAL_MS,
     Quota,
     next_refill_ms,
     refilled,
     spend,
     validate_quota,
 )
-from ._rate_headers import DRAFT, rate_limit_headers, rate_limit_policy, sf_string
+from ._rate_headers import (
+    rate_limit_headers,
+    sf_string,
+    usage_headers,
+    usage_policy,
+)
 from ._rate_limit_defaults import RateLimitDefaults, parse_rate_limit_defaults
 from ._rate_limits import (
-    MAX_RATE_LIMIT_COUNT,
     MAX_RATE_LIMITS,
-    MAX_RATE_WINDOW_MS,
-    MIN_RATE_WINDOW_MS,
     RATE_LIMIT_NAME_PATTERN,
     RATE_LIMIT_PATTERN,
     RateLimit,
@@ -121,6 +121,7 @@ from ._restrictions import (
 )
 from ._route_permissions import RoutePermissions
 from ._times import format_time, now_text, parse_time, utcnow
+from ._usage import NO_RATE, UsageDecision, combined, decide_usage
 from ._usage_limits import (
     UsageLimits,
     decoded_usage,
@@ -157,7 +158,6 @@ __all__ = [
     "CHECKSUM_LENGTH",
     "DEFAULT_ENVIRONMENTS",
     "DIGEST_CONTEXT",
-    "DRAFT",
     "HIDDEN_CHARACTERS",
     "KEY_CURSOR",
     "KEY_IN_TEXT",
@@ -171,12 +171,8 @@ __all__ = [
     "MAX_PLACES",
     "MAX_QUOTA",
     "MAX_RATE_LIMITS",
-    "MAX_RATE_LIMIT_COUNT",
-    "MAX_RATE_WINDOW_MS",
-    "MAX_REFILL_INTERVAL_MS",
-    "MIN_RATE_WINDOW_MS",
-    "MIN_REFILL_INTERVAL_MS",
     "NEVER_USED",
+    "NO_RATE",
     "PERMISSION_PATTERN",
     "RANDOM_LENGTH",
     "RATE_LIMIT_NAME_PATTERN",
@@ -228,6 +224,7 @@ __all__ = [
     "StoreUnavailableError",
     "UnavailableError",
     "Unchanged",
+    "UsageDecision",
     "UsageLimits",
     "ValidationError",
     "audit_cursor",
@@ -238,8 +235,10 @@ __all__ = [
     "checked_audit_cursor",
     "checked_key_cursor",
     "checksum",
+    "combined",
     "compile_routes",
     "created_view",
+    "decide_usage",
     "decoded_restrictions",
     "decoded_usage",
     "deleted_view",
@@ -270,7 +269,6 @@ __all__ = [
     "quota_json",
     "rate_limit_headers",
     "rate_limit_input",
-    "rate_limit_policy",
     "rate_limits_json",
     "redact_keys",
     "refilled",
@@ -284,6 +282,8 @@ __all__ = [
     "spend",
     "stored_quota",
     "summary_view",
+    "usage_headers",
+    "usage_policy",
     "utcnow",
     "validate_environment",
     "validate_metadata",

@@ -18,6 +18,10 @@ multiple windows": the daily limit, closer to exhaustion, is reported and the ho
 while `RateLimit-Policy` lists both). Closest is the least remaining; on a tie, the longer wait
 for more. On a refusal that is always a limit that refused (its remaining is below the cost).
 
+A key's quota is one more policy, named "quota" (`usage_policy`, `usage_headers`): in
+`RateLimit` its `r` is what is left and `t` the seconds until its next refill (no `t` when it
+never refills), and it is reported when it is the closest to exhaustion, as above.
+
 `t` is the ms until that limit's remaining grows by one, rounded up to whole seconds: GCRA gives
 quota back one unit at a time, and "additional quota is made available" (section 4.1.2) at the
 next unit, not when the bucket is full again. Rounding up means a client that waits `t` finds the
@@ -29,16 +33,33 @@ Retry-After field value SHOULD NOT reference a point in time earlier than the re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from ._gcra import RateDecision
-from ._rate_limits import RateLimit
+from ._quotas import Quota, next_refill_ms
+from ._rate_limits import QUOTA_POLICY, RateLimit
+from ._usage import UsageDecision
 
-__all__ = ["DRAFT", "rate_limit_headers", "rate_limit_policy", "sf_string"]
+__all__ = [
+    "DRAFT",
+    "QUOTA_POLICY",
+    "rate_limit_headers",
+    "rate_limit_policy",
+    "sf_string",
+    "usage_headers",
+    "usage_policy",
+]
 
 DRAFT = "draft-ietf-httpapi-ratelimit-headers-10"
 _POLICY = b"ratelimit-policy"
 _RATELIMIT = b"ratelimit"
 _RETRY_AFTER = b"retry-after"
+
+
+class _Row(NamedTuple):
+    name: str
+    remaining: int
+    reset_ms: int | None  # None: never by waiting (a quota with no refill)
 
 
 def sf_string(text: str) -> str:
@@ -51,9 +72,22 @@ def sf_string(text: str) -> str:
 
 def rate_limit_policy(limits: Sequence[RateLimit]) -> bytes:
     """The `RateLimit-Policy` value of a key's limits (a non-empty List: section 3)."""
-    if not limits:
+    return usage_policy(limits, None)
+
+
+def usage_policy(limits: Sequence[RateLimit], quota: Quota | None) -> bytes:
+    """`RateLimit-Policy` for a key's rate limits and its quota: the quota is a policy named
+    "quota" whose `q` is its refill amount and `w` its refill interval (section 3.1.3: the
+    window over which the quota is granted), or, with no refill, `q` alone: the allowance."""
+    items = [f"{sf_string(lim.name)};q={lim.limit};w={lim.window_ms // 1000}" for lim in limits]
+    if quota is not None:
+        if quota.refill_amount is None or quota.refill_interval_ms is None:
+            items.append(f"{sf_string(QUOTA_POLICY)};q={quota.remaining}")
+        else:
+            every = quota.refill_interval_ms // 1000
+            items.append(f"{sf_string(QUOTA_POLICY)};q={quota.refill_amount};w={every}")
+    if not items:
         raise ValueError("RateLimit-Policy is a non-empty list: give at least one limit")
-    items = (f"{sf_string(lim.name)};q={lim.limit};w={lim.window_ms // 1000}" for lim in limits)
     return ", ".join(items).encode("ascii")
 
 
@@ -66,20 +100,52 @@ def rate_limit_headers(
     decision: RateDecision,
     policy: bytes | None = None,
 ) -> list[tuple[bytes, bytes]]:
-    """The header fields (ASGI's lowercase names) for a response of a limited key: both fields
-    always, `Retry-After` too when `decision` refused. `policy`: `rate_limit_policy(limits)`, if
-    the caller built it once already."""
+    """The header fields (ASGI's lowercase names) for a response of a key with rate limits
+    only: both fields always, `Retry-After` too when `decision` refused."""
     if len(decision.remaining) != len(limits):
         raise ValueError("the decision is not for these limits")
-    if policy is None:
-        policy = rate_limit_policy(limits)
-    closest = min(range(len(limits)), key=lambda i: (decision.remaining[i], -decision.reset_ms[i]))
-    item = (
-        f"{sf_string(limits[closest].name)};r={decision.remaining[closest]}"
-        f";t={_seconds_up(decision.reset_ms[closest])}"
+    rows = [
+        _Row(lim.name, left, reset)
+        for lim, left, reset in zip(limits, decision.remaining, decision.reset_ms, strict=True)
+    ]
+    return _fields(
+        policy or rate_limit_policy(limits), rows, decision.admitted, decision.retry_after_ms
     )
+
+
+def usage_headers(
+    limits: Sequence[RateLimit], decision: UsageDecision, policy: bytes
+) -> list[tuple[bytes, bytes]]:
+    """As `rate_limit_headers`, for a decision under rate limits and a quota; `policy`:
+    `usage_policy(limits, quota)`, built once per key. A spent quota with no refill gets no
+    `Retry-After`: no wait would help."""
+    rate = decision.rate
+    rows = [
+        _Row(lim.name, left, reset)
+        for lim, left, reset in zip(limits, rate.remaining, rate.reset_ms, strict=True)
+    ]
+    if decision.quota is not None:
+        refill = next_refill_ms(decision.quota, decision.now_ms)
+        rows.append(_Row(QUOTA_POLICY, decision.quota.remaining, refill))
+    return _fields(policy, rows, decision.admitted, decision.retry_after_ms)
+
+
+def _exhaustion(row: _Row) -> tuple[int, int]:
+    return row.remaining, -(2**63 if row.reset_ms is None else row.reset_ms)
+
+
+def _fields(
+    policy: bytes, rows: Sequence[_Row], admitted: bool, retry_after_ms: int | None
+) -> list[tuple[bytes, bytes]]:
+    # The least remaining; on a tie the longest wait (None, never, is the longest).
+    closest = min(
+        rows, key=lambda r: (r.remaining, -(r.reset_ms if r.reset_ms is not None else 2**63))
+    )
+    item = f"{sf_string(closest.name)};r={closest.remaining}"
+    if closest.reset_ms is not None:
+        item += f";t={_seconds_up(closest.reset_ms)}"
     headers = [(_POLICY, policy), (_RATELIMIT, item.encode("ascii"))]
-    if not decision.admitted:
-        wait = max(1, _seconds_up(decision.retry_after_ms or 0))
+    if not admitted and retry_after_ms is not None:
+        wait = max(1, _seconds_up(retry_after_ms or 0))
         headers.append((_RETRY_AFTER, b"%d" % wait))
     return headers

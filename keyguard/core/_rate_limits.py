@@ -29,6 +29,7 @@ __all__ = [
     "MAX_RATE_LIMIT_COUNT",
     "MAX_RATE_WINDOW_MS",
     "MIN_RATE_WINDOW_MS",
+    "QUOTA_POLICY",
     "RATE_LIMIT_NAME_PATTERN",
     "RATE_LIMIT_PATTERN",
     "RateLimit",
@@ -44,6 +45,8 @@ MIN_RATE_WINDOW_MS = 1_000
 MAX_RATE_WINDOW_MS = 86_400_000
 # What a Lua number (a double) holds exactly: the limiter's values stay at or under it.
 _EXACT_LIMIT = 2**53
+# The quota's policy name in the RateLimit header fields: no rate limit may take it.
+QUOTA_POLICY = "quota"
 _UNIT_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1_000}
 RATE_LIMIT_PATTERN = re.compile(r"([1-9][0-9]{0,9})/([1-9][0-9]{0,5})?([smhd])")
 # The header fields quote the name as a structured-field String; keeping names to these
@@ -99,6 +102,8 @@ def _problem(limit: int, window_ms: int) -> str | None:
 
 
 def _name_problem(name: object) -> str | None:
+    if name == QUOTA_POLICY:
+        return f"the name {QUOTA_POLICY!r} is the usage quota's"
     if isinstance(name, str) and RATE_LIMIT_NAME_PATTERN.fullmatch(name):
         return None
     return f"the name {_NAME_RULE}"

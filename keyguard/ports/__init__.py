@@ -4,6 +4,7 @@ Internal: applications use what `keyguard` exports."""
 from ._cache import CacheMiss, SharedCache
 from ._failure_limiter import FailureLimiter, Slot
 from ._store import REHASHED, KeyStore, KeyTransaction, StoreChange, StoredKey
+from ._usage_counter import UsageCounter
 
 __all__ = [
     "REHASHED",
@@ -15,4 +16,5 @@ __all__ = [
     "Slot",
     "StoreChange",
     "StoredKey",
+    "UsageCounter",
 ]

@@ -12,6 +12,7 @@ from ._local_cache import CachedLookup, LocalCache
 from ._refusal_log import REFUSAL_ACTOR, REFUSAL_EVENTS, RefusalLog
 from ._shared_tier import SharedTier
 from ._tasks import stop_tasks
+from ._usage_limiting import UsageLimiting, UsagePlan
 from ._verifier import MEMORY_MARGIN, KeyVerifier, Miss, StoreAdmission, Verdict
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "RefusalLog",
     "SharedTier",
     "StoreAdmission",
+    "UsageLimiting",
+    "UsagePlan",
     "Verdict",
     "stop_tasks",
 ]

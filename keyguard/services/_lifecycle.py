@@ -28,6 +28,7 @@ from keyguard.core import (
     Page,
     Restrictions,
     Unchanged,
+    UsageLimits,
     ValidationError,
     format_time,
     freeze_mapping,
@@ -80,9 +81,8 @@ class KeyManager(KeyWriter):
         actor: str = "system",
         request_id: str | None = None,
     ) -> CreatedKey:
-        """Mint a key; `permissions`, `allowed_origins` (publishable keys) and
-        `allowed_networks` (secret keys) restrict it (None: no limit). `rate_limits` (None:
-        the settings' default) and `quota` (None: none) bound its use."""
+        """Mint a key; `permissions`, `allowed_origins` (publishable keys), `allowed_networks`
+        (secret keys) restrict it (None: none); `rate_limits` (None: the default), `quota`."""
         now = self._clock()
         record = KeyRecord(
             id=new_id("key_"),
@@ -99,13 +99,10 @@ class KeyManager(KeyWriter):
             allowed_origins=allowed_origins,
             allowed_networks=allowed_networks,
         )
-        usage = new_key_limits(rate_limits, quota, now)
-        record = dataclasses.replace(record, **limits.as_fields(), **usage.as_fields())
-        shown = {**limits.as_json(), **usage.as_json()}
-        restricted = {k: v for k, v in shown.items() if v is not None}
+        record, shown = _bounded(record, limits, new_key_limits(rate_limits, quota, now))
         async with self.store.transaction(record.account) as tx:
             await check_one_secret_rule(tx, record, now)
-            return await self._insert(tx, record, now, actor, request_id, restricted)
+            return await self._insert(tx, record, now, actor, request_id, shown)
 
     async def list(self, query: KeyQuery) -> Page[KeyRecord]:
         check_limit(query.limit)
@@ -264,6 +261,15 @@ class KeyManager(KeyWriter):
         async with self.store.transaction(settings.account) as tx:
             await tx.put_account_settings(settings)
         return settings
+
+
+def _bounded(
+    record: KeyRecord, limits: Restrictions, usage: UsageLimits
+) -> tuple[KeyRecord, dict[str, Any]]:
+    """The record with its restrictions and usage limits, and what its audit row shows."""
+    shown = {**limits.as_json(), **usage.as_json()}.items()
+    bounded = dataclasses.replace(record, **limits.as_fields(), **usage.as_fields())
+    return bounded, {name: value for name, value in shown if value is not None}
 
 
 def _unminted(now: datetime, expires_at: datetime | None, metadata: Any) -> dict[str, Any]:

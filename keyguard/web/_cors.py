@@ -17,7 +17,10 @@ __all__ = ["PREFLIGHT_MAX_AGE", "answer_preflight", "preflight_origin", "with_co
 
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may reuse an answer (Chromium caps it at 7200)
 _ALLOWED_HEADERS = b"authorization, content-type, x-request-id"
-_EXPOSED = (b"access-control-expose-headers", b"x-request-id, retry-after, deprecation, sunset")
+_EXPOSED = (
+    b"access-control-expose-headers",
+    b"x-request-id, retry-after, deprecation, sunset, ratelimit, ratelimit-policy",
+)
 _VARY = (b"vary", b"Origin")
 
 

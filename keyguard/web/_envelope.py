@@ -24,6 +24,8 @@ __all__ = [
     "INVALID_KEY_MESSAGE",
     "KEY_IN_URL_MESSAGE",
     "MISSING_KEY_MESSAGE",
+    "OVER_RATE_MESSAGE",
+    "QUOTA_SPENT_MESSAGE",
     "RATE_LIMITED_MESSAGE",
     "REALM_KEY",
     "UNAVAILABLE_MESSAGE",
@@ -63,6 +65,15 @@ FROM_BROWSER_MESSAGE = (
     " publishable key in browsers, and keep the secret key on your server."
 )
 UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."
+OVER_RATE_MESSAGE = (
+    "This API key is over its rate limit. Retry after the number of seconds in Retry-After;"
+    " the RateLimit and RateLimit-Policy headers say how much is left and how fast it returns."
+)
+QUOTA_SPENT_MESSAGE = (
+    "This API key's usage quota is spent (its rate limit is not the cause). The quota refills"
+    " at the time the RateLimit header's t parameter gives, if it refills at all; otherwise"
+    " ask the key's owner for more."
+)
 
 _RESERVED_META = frozenset({"requestId", "timestamp"})
 DEFAULT_REALM = "api"

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import NamedTuple
 
-from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keyguard._guard import KeyGuard
@@ -28,34 +26,23 @@ from keyguard.core import (
     extract_key,
 )
 from keyguard.ports import FailureLimiter
-from keyguard.services import Miss, Verdict
+from keyguard.services import Miss, UsagePlan, Verdict
 
-from ._asgi_wrappers import with_sunset
+from ._asgi_wrappers import with_headers, with_sunset
 from ._cors import answer_preflight, preflight_origin, with_cors
 from ._envelope import REALM_KEY
+from ._identities import Identities, Identity
 from ._json import request_id
-from ._key_rules import KeyRules
 from ._lifespan import run_lifespan
 from ._refusals import Refusal, Refusals
 from ._request_facts import Attempt, client_address, request_origin_header
 from ._responses import Rejection
-from ._user import APIKeyUser, credentials_for
 
 __all__ = ["APIKeyMiddleware"]
 
 logger = logging.getLogger(__name__)
 _SECRET = Access.SECRET
-_MAX_IDENTITIES = 10_000
 OnError = Callable[[Scope, Rejection], Awaitable[None] | None]
-
-
-class _Identity(NamedTuple):
-    """What the middleware derives from a record once, not per request: all immutable."""
-
-    record: KeyRecord
-    credentials: AuthCredentials
-    user: APIKeyUser
-    rules: KeyRules | None  # None: nothing to check or add for this key
 
 
 class APIKeyMiddleware:
@@ -109,10 +96,10 @@ class APIKeyMiddleware:
         # The cache-first path reads only Authorization (X-API-Key needs the duplicate check)
         # and decides only where no environment is required.
         self._cache_first = not self.accept_x_api_key and self.require_environment is None
-        self._identities: dict[str, _Identity] = {}
+        self._identity = Identities(self.guard.usage, refuse_browsers=refuse_browsers, cors=cors).of
+        self._count = self.guard.usage.decide
         # Checked for restricted keys only; a route the table does not list is closed to them.
         self.route_permissions = RoutePermissions(route_permissions or {})
-        self._refuse_browsers = refuse_browsers
         self._cors = cors
         self._note_refusal = self.guard.refusal_log.note
         self._told_no_table = False
@@ -149,9 +136,8 @@ class APIKeyMiddleware:
                     )
                 ):
                     identity = self._identity(record)
-                    rules = identity.rules
-                    if rules is None or (
-                        rules.browser_check_only and browser_signal(scope["headers"]) is None
+                    if identity.plain and (
+                        identity.rules is None or browser_signal(scope["headers"]) is None
                     ):
                         self._attach(scope, identity)
                         return await self.app(scope, receive, send)
@@ -174,7 +160,7 @@ class APIKeyMiddleware:
             return await self._reject(scope, receive, send, Refusal.FORBIDDEN)
         return await self._admit(scope, receive, send, self._identity(outcome))
 
-    async def _admit(self, scope: Scope, receive: Receive, send: Send, who: _Identity) -> None:
+    async def _admit(self, scope: Scope, receive: Receive, send: Send, who: Identity) -> None:
         """A valid key allowed on this route: checked against its restrictions, then let in."""
         rules = who.rules
         if rules is not None:
@@ -194,10 +180,38 @@ class APIKeyMiddleware:
                     return await self._send_rejection(scope, receive, send, rejection)
             if rules.cors:
                 send = with_cors(send, request_origin_header(scope))
+        if who.usage is not None:
+            decision = await self._count(who.usage)
+            if decision is None:  # cannot be counted, and the settings say fail closed
+                return await self._reject(scope, receive, send, Refusal.UNAVAILABLE)
+            headers = who.usage.headers(decision)
+            if not decision.admitted:
+                rejection = self.refusals.over_limit(
+                    decision.quota_spent, headers, request_id(scope)
+                )
+                return await self._send_rejection(scope, receive, send, rejection)
+            send = with_headers(send, headers)
         self._attach(scope, who)
         if who.record.replaced_by is not None:
             send = with_sunset(send, who.record)
         return await self.app(scope, receive, send)
+
+    async def _count_use(
+        self, scope: Scope, receive: Receive, send: Send, plan: UsagePlan
+    ) -> Send | None:
+        """Count the request against the key's limits (after every other check: a refused
+        request costs none of them): the send that adds the RateLimit fields, or None when a
+        refusal went out instead."""
+        decision = await self._count(plan)
+        if decision is None:  # cannot be counted, and the settings say fail closed
+            await self._reject(scope, receive, send, Refusal.UNAVAILABLE)
+            return None
+        headers = plan.headers(decision)
+        if not decision.admitted:
+            rejection = self.refusals.over_limit(decision.quota_spent, headers, request_id(scope))
+            await self._send_rejection(scope, receive, send, rejection)
+            return None
+        return with_headers(send, headers)
 
     async def _authenticate(self, scope: Scope) -> KeyRecord | tuple[Refusal, float]:
         if not self.guard.started and not await self._start_guard():
@@ -244,18 +258,7 @@ class APIKeyMiddleware:
                 " route the table does not list to such keys"
             )
 
-    def _identity(self, record: KeyRecord) -> _Identity:
-        # Built once per record, not per request: a changed key is a new record, so a new one.
-        memo = self._identities.get(record.id)
-        if memo is None or memo.record is not record:
-            if len(self._identities) >= _MAX_IDENTITIES:
-                self._identities.clear()
-            rules = KeyRules.build(record, refuse_browsers=self._refuse_browsers, cors=self._cors)
-            memo = _Identity(record, credentials_for(record), APIKeyUser(record), rules)
-            self._identities[record.id] = memo
-        return memo
-
-    def _attach(self, scope: Scope, who: _Identity) -> None:
+    def _attach(self, scope: Scope, who: Identity) -> None:
         state = scope.get("state")
         if state is None:
             scope["state"] = state = {}

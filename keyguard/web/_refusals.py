@@ -14,6 +14,8 @@ from ._envelope import (
     INVALID_KEY_MESSAGE,
     KEY_IN_URL_MESSAGE,
     MISSING_KEY_MESSAGE,
+    OVER_RATE_MESSAGE,
+    QUOTA_SPENT_MESSAGE,
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
     UNLISTED_ROUTE_MESSAGE,
@@ -61,6 +63,13 @@ class _Template(NamedTuple):
         return head, middle, tail
 
 
+# A valid key's 429, by whether its quota (True) or a rate limit (False) refused it.
+_OVER_LIMIT = {
+    spent: _Template(429, ErrorCode.RATE_LIMITED, message, ()).body_parts
+    for spent, message in ((False, OVER_RATE_MESSAGE), (True, QUOTA_SPENT_MESSAGE))
+}
+
+
 class Refusals:
     def __init__(self, realm: str) -> None:
         self._templates = {
@@ -99,6 +108,7 @@ class Refusals:
         }
         self._realm = realm
         self._bodies = {refusal: t.body_parts for refusal, t in self._templates.items()}
+        self._over_limit = _OVER_LIMIT
 
     def make(self, refusal: Refusal, request_id: str, retry_after: float = 0.0) -> Rejection:
         t = self._templates[refusal]
@@ -118,3 +128,10 @@ class Refusals:
         return Rejection(
             403, ErrorCode.FORBIDDEN, request_id, body, ((b"www-authenticate", challenge),)
         )
+
+    def over_limit(self, quota_spent: bool, headers: list[Header], request_id: str) -> Rejection:
+        """A 429 for a valid key over its rate limit or out of quota, with the RateLimit
+        fields (and Retry-After, when waiting helps) the decision gave."""
+        head, middle, tail = self._over_limit[quota_spent]
+        body = b"".join((head, request_id.encode(), middle, now_text().encode(), tail))
+        return Rejection(429, ErrorCode.RATE_LIMITED, request_id, body, tuple(headers))

@@ -1,0 +1,133 @@
+"""A key's usage limits on the request path: which apply (its own, else the settings' default),
+and each request counted against them, in Redis (every process shares one count) or in this
+process.
+
+While Redis cannot count, the settings choose: fail open (the default) counts in this process
+until Redis answers again, since a rate limit protects capacity and is not authentication, and
+an outage should not take every limited key down with it; fail closed answers 503 for limited
+keys. Either way the first failure of an outage is logged with the choice, recovery is logged,
+and both are counted (`outages`, `counted_here`, `refused_unavailable`). Nothing here decides
+whether a key is valid: that was settled before, and is never loosened by an outage here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import NamedTuple
+
+from keyguard.core import (
+    AuditEventType,
+    CacheUnavailableError,
+    KeyRecord,
+    Quota,
+    RateLimit,
+    RateLimitDefaults,
+    UsageDecision,
+    usage_headers,
+    usage_policy,
+)
+from keyguard.ports import UsageCounter
+
+from ._circuit_breaker import CircuitBreaker
+from ._key_changes import KeyChange
+
+__all__ = ["UsageLimiting", "UsagePlan"]
+
+logger = logging.getLogger(__name__)
+_GONE = frozenset({AuditEventType.REVOKED, AuditEventType.DELETED})
+
+
+class UsagePlan(NamedTuple):
+    """A key's limits as the request path applies them: built once per cached record."""
+
+    key_id: str
+    limits: tuple[RateLimit, ...]
+    quota: Quota | None
+    policy: bytes  # the RateLimit-Policy field: the same on every response of the key
+
+    def headers(self, decision: UsageDecision) -> list[tuple[bytes, bytes]]:
+        return usage_headers(self.limits, decision, self.policy)
+
+
+class UsageLimiting:
+    def __init__(
+        self,
+        shared: UsageCounter | None,
+        local: UsageCounter,
+        *,
+        defaults: RateLimitDefaults,
+        fail_open: bool = True,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.shared = shared
+        self.local = local
+        self.defaults = defaults
+        self.fail_open = fail_open
+        # None: each counter's own clock (Redis's, for the shared one); tests pass one.
+        self.clock_ms = clock_ms
+        self.breaker = CircuitBreaker("Redis (usage limits)", failure_threshold=1)
+        self.outages = 0
+        self.counted_here = 0  # decisions made in this process while Redis was down
+        self.refused_unavailable = 0  # 503s for want of a count (fail closed)
+        self._down = False
+
+    def plan(self, record: KeyRecord) -> UsagePlan | None:
+        """The key's plan, or None when nothing limits it (no I/O then, ever)."""
+        limits = record.rate_limits
+        if limits is None:
+            limits = self.defaults.for_key(record.access, record.environment)
+        if not limits and record.quota is None:
+            return None
+        return UsagePlan(record.id, limits, record.quota, usage_policy(limits, record.quota))
+
+    async def decide(self, plan: UsagePlan) -> UsageDecision | None:
+        """Count one request; None when it cannot be counted and the settings say fail closed."""
+        now = None if self.clock_ms is None else self.clock_ms()
+        if self.shared is not None and self.breaker.allows():
+            try:
+                decision = await self.shared.decide(
+                    plan.key_id, plan.limits, plan.quota, now_ms=now
+                )
+            except CacheUnavailableError as exc:
+                self.breaker.failure()
+                self._outage(exc)
+            else:
+                self.breaker.success()
+                self._recovered()
+                return decision
+        if self.shared is not None:
+            if not self.fail_open:
+                self.refused_unavailable += 1
+                return None
+            self.counted_here += 1
+        return await self.local.decide(plan.key_id, plan.limits, plan.quota, now_ms=now)
+
+    def _outage(self, exc: CacheUnavailableError) -> None:
+        if self._down:
+            return
+        self._down = True
+        self.outages += 1
+        choice = (
+            "counting limited keys in each process until it answers (fail open)"
+            if self.fail_open
+            else "answering 503 to limited keys until it answers (fail closed)"
+        )
+        logger.warning("Redis cannot count usage limits (%s): %s", exc, choice)
+
+    def _recovered(self) -> None:
+        if self._down:
+            self._down = False
+            logger.info("Redis counts usage limits again")
+
+    async def on_key_change(self, change: KeyChange) -> None:
+        """The manager's listener: a revoked or deleted key's counts are dropped."""
+        if change.event not in _GONE:
+            return
+        await self.local.forget(change.key_id)
+        if self.shared is None:
+            return
+        try:
+            await self.shared.forget(change.key_id)
+        except CacheUnavailableError as exc:  # harmless: the key can never pass again
+            logger.warning("could not drop the usage counts of %s: %s", change.key_id, exc)
