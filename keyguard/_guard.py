@@ -38,6 +38,7 @@ from keyguard.services import (
     KeyVerifier,
     LastUsedRecorder,
     LocalCache,
+    QuotaWriter,
     RefusalLog,
     UsageLimiting,
     stop_tasks,
@@ -74,13 +75,8 @@ class KeyGuard:
         self.hasher = KeyHasher(s.pepper)
         self.last_used = LastUsedRecorder(self.store, interval=s.last_used_interval)
         self.verifier = self._verifier()
-        # Rate limits and quotas: counted in Redis when there is one, else in this process.
-        self.usage = UsageLimiting(
-            None if redis is None else RedisRateLimiter.sharing(redis),
-            LocalUsageCounter(),
-            defaults=s.rate_limit_defaults(),
-            fail_open=s.rate_limit_failure == "open",
-        )
+        self.quota_writer = QuotaWriter(self.store, interval=s.last_used_interval)
+        self.usage = self._usage(redis)
         self.manager = KeyManager(
             self.store,
             key_format=self.key_format,
@@ -105,6 +101,17 @@ class KeyGuard:
             shared_entry_ttl=s.redis_cache_ttl,
             max_staleness=s.max_staleness,
             last_used=self.last_used,
+        )
+
+    def _usage(self, redis: RedisKeyCache | None) -> UsageLimiting:
+        """Rate limits and quotas: counted in Redis when there is one, else in this process."""
+        s = self.settings
+        return UsageLimiting(
+            None if redis is None else RedisRateLimiter.sharing(redis),
+            LocalUsageCounter(),
+            defaults=s.rate_limit_defaults(),
+            fail_open=s.rate_limit_failure == "open",
+            quota_writer=self.quota_writer,
         )
 
     def _feed(self) -> ChangeFeed:
@@ -141,6 +148,8 @@ class KeyGuard:
                 undo.push_async_callback(self.feed.stop)
                 self.last_used.start()
                 undo.push_async_callback(self.last_used.stop)
+                self.quota_writer.start()
+                undo.push_async_callback(self.quota_writer.stop)
                 await log_start(self)
                 self._listen()
                 self.started = True
@@ -200,6 +209,7 @@ class KeyGuard:
                 if self.shared_cache is not None:
                     steps.push_async_callback(self.shared_cache.close)
                 steps.push_async_callback(self.last_used.stop)  # its last write needs the store
+                steps.push_async_callback(self.quota_writer.stop)
                 steps.push_async_callback(self.refusal_log.drain)  # so do these
                 steps.push_async_callback(self.verifier.shared.close)
                 steps.push_async_callback(stop_tasks, self._background)

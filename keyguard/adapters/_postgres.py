@@ -60,6 +60,7 @@ class _Runner:
 
 class PostgresKeyStore(SqlKeyStore):
     row_lock = " FOR UPDATE"
+    quota_field = "(quota->>'{0}')::bigint"
 
     def __init__(
         self,

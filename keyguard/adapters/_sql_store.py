@@ -20,6 +20,7 @@ from keyguard.core import (
     KeyQuery,
     KeyRecord,
     Page,
+    Quota,
     Restrictions,
     StoreUnavailableError,
     audit_cursor,
@@ -27,6 +28,7 @@ from keyguard.core import (
     decoded_usage,
     freeze_mapping,
     key_cursor,
+    stored_quota,
 )
 from keyguard.ports import REHASHED, KeyTransaction
 
@@ -37,11 +39,14 @@ from ._sql_transaction import SqlTransaction
 
 __all__ = ["SqlKeyStore", "dedupe_latest"]
 
+_FORWARD_FIELDS = ("refilledAtMs", "remaining", "setAtMs")
+
 
 class SqlKeyStore(SqlChangeLog):
     """A `KeyStore` over SQL; subclasses provide connections, time encoding and batch updates."""
 
     row_lock = ""  # what a transaction's read of a key adds to lock its row until the end
+    quota_field = ""  # SQL for one integer field of the quota column, as a format with {0}
 
     @abc.abstractmethod
     def _writer(self, account: str | None) -> AbstractAsyncContextManager[Runner]:
@@ -107,6 +112,25 @@ class SqlKeyStore(SqlChangeLog):
             record = self.key_from_row(rows[0])
             seq = await self.append_change(runner, key_id, new_digest, REHASHED)
         return dataclasses.replace(record, version=seq)
+
+    async def record_quota_usage(self, batch: Sequence[tuple[str, Quota]]) -> None:
+        # Only under the same setting (a reset since wins), and only forward: a later refill,
+        # or the same refill with less left. Processes report what they saw in any order.
+        at, left, set_at = (self.quota_field.format(f) for f in _FORWARD_FIELDS)
+        sql = (
+            f"UPDATE keyguard_keys SET quota = $1 WHERE id = $2 AND quota IS NOT NULL"
+            f" AND {set_at} = $3 AND ({at} < $4 OR ({at} = $4 AND {left} > $5))"
+        )
+        async with self._writer(None) as runner:
+            for key_id, quota in batch:
+                await runner.execute(
+                    sql,
+                    json.dumps(stored_quota(quota)),
+                    key_id,
+                    quota.set_at_ms,
+                    quota.refilled_at_ms,
+                    quota.remaining,
+                )
 
     async def get_key(self, key_id: str, account: str | None = None) -> KeyRecord | None:
         sql = f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE id = $1"

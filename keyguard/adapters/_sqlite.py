@@ -56,6 +56,8 @@ class _Runner:
 class SQLiteKeyStore(SqlKeyStore):
     """A key store in one SQLite file (or `:memory:`); the schema is created on first use."""
 
+    quota_field = "json_extract(quota, '$.{0}')"
+
     def __init__(self, path: str = "keyguard.db", *, timeout: float = 2.0) -> None:
         self.path = path
         self._busy_timeout = timeout  # how long a statement waits for another process's lock

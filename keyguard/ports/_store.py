@@ -20,6 +20,7 @@ from keyguard.core import (
     KeyQuery,
     KeyRecord,
     Page,
+    Quota,
 )
 
 __all__ = ["REHASHED", "KeyStore", "KeyTransaction", "StoreChange", "StoredKey"]
@@ -104,6 +105,10 @@ class KeyStore(Protocol):
 
     async def record_last_used(self, batch: Sequence[tuple[str, datetime]]) -> None:
         """Apply (key id, time) pairs in one statement; a time never moves backwards."""
+
+    async def record_quota_usage(self, batch: Sequence[tuple[str, Quota]]) -> None:
+        """Write back what the counters saw of (key id, quota) pairs: only while the key holds
+        the same setting (`set_at_ms`), and only forward (a later refill, or less left)."""
 
     async def read_changes(
         self, after: int, *, within: float | None = None, limit: int = 1000

@@ -9,6 +9,7 @@ from ._last_used import LastUsedRecorder
 from ._leaks import LEAK_ACTOR, LeakAction, LeakFinding, LeakReports
 from ._lifecycle import DEFAULT_GRACE, MAX_GRACE, MAX_PAGE, KeyChange, KeyManager
 from ._local_cache import CachedLookup, LocalCache
+from ._quota_writer import QuotaWriter
 from ._refusal_log import REFUSAL_ACTOR, REFUSAL_EVENTS, RefusalLog
 from ._shared_tier import SharedTier
 from ._tasks import stop_tasks
@@ -36,6 +37,7 @@ __all__ = [
     "LeakReports",
     "LocalCache",
     "Miss",
+    "QuotaWriter",
     "RefusalLog",
     "SharedTier",
     "StoreAdmission",

@@ -31,6 +31,7 @@ from keyguard.ports import UsageCounter
 
 from ._circuit_breaker import CircuitBreaker
 from ._key_changes import KeyChange
+from ._quota_writer import QuotaWriter
 
 __all__ = ["UsageLimiting", "UsagePlan"]
 
@@ -59,6 +60,7 @@ class UsageLimiting:
         defaults: RateLimitDefaults,
         fail_open: bool = True,
         clock_ms: Callable[[], int] | None = None,
+        quota_writer: QuotaWriter | None = None,
     ) -> None:
         self.shared = shared
         self.local = local
@@ -66,6 +68,7 @@ class UsageLimiting:
         self.fail_open = fail_open
         # None: each counter's own clock (Redis's, for the shared one); tests pass one.
         self.clock_ms = clock_ms
+        self.quota_writer = quota_writer  # None: the store never hears of quota counts
         self.breaker = CircuitBreaker("Redis (usage limits)", failure_threshold=1)
         self.outages = 0
         self.counted_here = 0  # decisions made in this process while Redis was down
@@ -83,6 +86,17 @@ class UsageLimiting:
 
     async def decide(self, plan: UsagePlan) -> UsageDecision | None:
         """Count one request; None when it cannot be counted and the settings say fail closed."""
+        decision = await self._decide(plan)
+        if (
+            decision is not None
+            and decision.admitted
+            and decision.quota is not None
+            and self.quota_writer is not None
+        ):
+            self.quota_writer.note(plan.key_id, decision.quota)
+        return decision
+
+    async def _decide(self, plan: UsagePlan) -> UsageDecision | None:
         now = None if self.clock_ms is None else self.clock_ms()
         if self.shared is not None and self.breaker.allows():
             try:
