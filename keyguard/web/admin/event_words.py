@@ -12,7 +12,13 @@ from typing import Any
 
 from keyguard.core import AuditEvent, AuditEventType, refusal_words, restriction_changes_of
 
-__all__ = ["RESTRICTION_EVENT_LABELS", "limits_details", "restriction_details", "shortened"]
+__all__ = [
+    "RESTRICTION_EVENT_LABELS",
+    "interval_words",
+    "limits_details",
+    "restriction_details",
+    "shortened",
+]
 
 RESTRICTION_EVENT_LABELS = {
     AuditEventType.PERMISSIONS_CHANGED: "Restrictions changed",
@@ -38,6 +44,11 @@ def restriction_details(event: AuditEvent) -> str | None:
 def shortened(text: str, longest: int) -> str:
     """Text someone typed or sent, cut to fit a table cell or an error line."""
     return text if len(text) <= longest else text[: longest - 1] + "…"
+
+
+def interval_words(text: str) -> str:
+    """An interval as people read it: the grammar's `d` (a rate's "per day") is `1d` here."""
+    return text if text[:1].isdigit() else f"1{text}"
 
 
 def _place(value: Any) -> str:
@@ -105,5 +116,6 @@ def _quota(value: Any) -> str:
         return "none"
     shown = str(value.get("remaining"))
     if value.get("refillAmount") is not None:
-        shown += f", refilled to {value.get('refillAmount')} every {value.get('refillInterval')}"
+        every = interval_words(str(value.get("refillInterval")))
+        shown += f", refilled to {value.get('refillAmount')} every {every}"
     return shortened(shown, _LONGEST_PLACE)

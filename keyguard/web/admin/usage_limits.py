@@ -28,7 +28,7 @@ from keyguard.core import (
 )
 
 from .display import sentence
-from .event_words import shortened
+from .event_words import interval_words, shortened
 
 __all__ = ["RATE_MODES", "UsageForm", "is_usage_issue", "limit_text", "rate_limit_entries"]
 
@@ -201,7 +201,11 @@ def _quota_texts(quota: Quota | None) -> tuple[str, str, str]:
         return "", "", ""
     if quota.refill_amount is None or quota.refill_interval_ms is None:
         return str(quota.remaining), "", ""
-    return str(quota.remaining), str(quota.refill_amount), interval_text(quota.refill_interval_ms)
+    return (
+        str(quota.remaining),
+        str(quota.refill_amount),
+        interval_words(interval_text(quota.refill_interval_ms)),
+    )
 
 
 def _joined(messages: list[str]) -> str:

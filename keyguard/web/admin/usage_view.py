@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from keyguard.core import KeyRecord, Quota, RateLimit, RateLimitDefaults, interval_text, refilled
 from keyguard.core import next_refill_ms as ms_to_next_refill
 
+from .event_words import interval_words
+
 __all__ = ["UsageView", "limits_in_words", "ms_of", "reset"]
 
 
@@ -74,7 +76,8 @@ class UsageView:
         quota = self.quota
         if quota is None or quota.refill_amount is None or quota.refill_interval_ms is None:
             return None
-        return f"{quota.refill_amount} every {interval_text(quota.refill_interval_ms)}"
+        every = interval_words(interval_text(quota.refill_interval_ms))
+        return f"{quota.refill_amount} every {every}"
 
     @property
     def next_refill(self) -> datetime | None:
