@@ -1,4 +1,4 @@
-"""What a person does to a key: rename, restrict, revoke, delete, roll. Each is a POST that
+"""What a person does to a key: rename, restrict, limit, revoke, delete, roll. Each is a POST that
 redirects (303) to a page saying what happened; revoke and delete ask first, on a page of their
 own without JavaScript and in a dialog with it."""
 
@@ -6,16 +6,34 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from keyguard.core import ConflictError, Restrictions, UnavailableError, ValidationError, utcnow
+from keyguard.core import (
+    ConflictError,
+    Restrictions,
+    UnavailableError,
+    ValidationError,
+    utcnow,
+)
 
 from .display import KeyView, sentence
 from .key_page import GRACE_CHOICES, render_key_page
 from .new_key import show_created
 from .reach import find_key
 from .restrictions import RestrictionsForm
+from .usage_limits import UsageForm
+from .usage_view import reset
 from .visit import Visit, error_page, one_time_nonce, read_form
 
-__all__ = ["confirm_delete", "confirm_revoke", "delete", "rename", "restrict", "revoke", "roll"]
+__all__ = [
+    "confirm_delete",
+    "confirm_revoke",
+    "delete",
+    "limit",
+    "rename",
+    "reset_quota",
+    "restrict",
+    "revoke",
+    "roll",
+]
 
 
 async def rename(visit: Visit) -> Response:
@@ -49,6 +67,37 @@ async def restrict(visit: Visit) -> Response:
             same = Restrictions.of(changed) == Restrictions.of(record)
             return visit.redirect(f"/keys/{record.id}", done="unchanged" if same else "restricted")
     return await render_key_page(visit, record, status=400, limits=limits, limit_errors=errors)
+
+
+async def limit(visit: Visit) -> Response:
+    """Change how often and how much the key may be used; saved at once, as restrictions are.
+    The quota goes to the manager only if it was changed: giving it resets its count."""
+    record = await find_key(visit)
+    usage = UsageForm.read(await read_form(visit.request))
+    errors = usage.conflicts()
+    if not errors:
+        try:
+            changed = await visit.page.manager.limit(
+                record.id, account=record.account, **usage.for_limit(), **visit.audit
+            )
+        except ValidationError as exc:
+            errors = usage.errors(exc.issues)
+        else:
+            same = (changed.rate_limits, changed.quota) == (record.rate_limits, record.quota)
+            done = "limits-unchanged" if same else "limited"
+            return visit.redirect(f"/keys/{record.id}", done=done)
+    return await render_key_page(visit, record, status=400, usage=usage, usage_errors=errors)
+
+
+async def reset_quota(visit: Visit) -> Response:
+    """Set the quota anew as it is configured: its count starts over everywhere."""
+    record = await find_key(visit)
+    if record.quota is None:
+        text = "This key has no quota to reset."
+        return error_page(visit.request, 409, "That cannot be done", text)
+    quota = reset(record.quota, utcnow())
+    await visit.page.manager.limit(record.id, quota=quota, account=record.account, **visit.audit)
+    return visit.redirect(f"/keys/{record.id}", done="quota-reset")
 
 
 async def confirm_revoke(visit: Visit) -> Response:

@@ -8,7 +8,7 @@ from typing import Any
 
 from keyguard.core import Access, AuditEvent, AuditEventType, KeyRecord, KeyStatus
 
-from .event_words import RESTRICTION_EVENT_LABELS, restriction_details
+from .event_words import RESTRICTION_EVENT_LABELS, limits_details, restriction_details
 
 __all__ = ["DISPLAY_FILTERS", "EventView", "KeyView", "sentence", "when"]
 
@@ -67,6 +67,11 @@ class KeyView:
         return self.record.restricted
 
     @property
+    def limited(self) -> bool:
+        """It has rate limits of its own or a quota: the list marks it."""
+        return bool(self.record.rate_limits) or self.record.quota is not None
+
+    @property
     def can_roll(self) -> bool:
         return self.status == "active"
 
@@ -82,9 +87,9 @@ class EventView:
     @property
     def details(self) -> str:
         data = self.event.data
-        restriction = restriction_details(self.event)
-        if restriction is not None:
-            return restriction
+        for words in (restriction_details(self.event), limits_details(self.event)):
+            if words is not None:
+                return words
         if self.event.event is AuditEventType.RENAMED:
             return f"from “{data.get('from', '')}” to “{data.get('to', '')}”"
         if self.event.event is AuditEventType.ROLLED:

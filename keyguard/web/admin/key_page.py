@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.responses import Response
@@ -12,9 +12,11 @@ from keyguard.core import AuditEventType, AuditQuery, KeyRecord, NotFoundError, 
 from .display import EventView, KeyView
 from .reach import find_key
 from .restrictions import RestrictionsForm, RestrictionsView
+from .usage_limits import UsageForm
+from .usage_view import UsageView, ms_of
 from .visit import Visit
 
-__all__ = ["DEFAULT_GRACE", "GRACE_CHOICES", "key_page", "render_key_page"]
+__all__ = ["DEFAULT_GRACE", "GRACE_CHOICES", "key_page", "render_key_page", "usage_context"]
 
 # What the roll form offers: how long the old key keeps working beside the new one.
 GRACE_CHOICES = {
@@ -42,6 +44,8 @@ async def render_key_page(
     label_error: str = "",
     limits: RestrictionsForm | None = None,
     limit_errors: dict[str, str] | None = None,
+    usage: UsageForm | None = None,
+    usage_errors: dict[str, str] | None = None,
 ) -> Response:
     """The page; a form sent with errors shows again as typed, its errors beside its fields."""
     now = utcnow()
@@ -61,9 +65,27 @@ async def render_key_page(
         "places_fields": (RestrictionsView(record).places_noun,),
         "limits": (limits or RestrictionsForm.of(record)).values,
         "errors": limit_errors or {},
+        **usage_context(visit, record, usage, usage_errors or {}, now),
         "done": visit.request.query_params.get("done", ""),
     }
     return visit.render("key.html", context, status=status)
+
+
+def usage_context(
+    visit: Visit,
+    record: KeyRecord,
+    form: UsageForm | None,
+    errors: dict[str, str],
+    now: datetime,
+) -> dict[str, Any]:
+    """The key's usage limits in words, and its form (as typed, when sent with errors)."""
+    view = UsageView.of(record, visit.page.rate_limit_defaults, now)
+    return {
+        "usage": view,
+        "default_limits": view.default_text,
+        "usage_form": (form or UsageForm.of(record, ms_of(now))).values,
+        "usage_errors": errors,
+    }
 
 
 def _rolled_from(events: Any) -> str | None:

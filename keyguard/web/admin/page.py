@@ -56,6 +56,7 @@ class AdminPage:
         self.guard = guard
         self.manager = guard.manager
         self.environments = guard.key_format.environments
+        self.rate_limit_defaults = guard.settings.rate_limit_defaults()
         self.identify, self.sign_in, self.login_url = identify, sign_in, login_url
         self.live_environment = live_environment
         self.page_size = page_size

@@ -9,7 +9,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .actions import confirm_delete, confirm_revoke, delete, rename, restrict, revoke, roll
+from .actions import (
+    confirm_delete,
+    confirm_revoke,
+    delete,
+    limit,
+    rename,
+    reset_quota,
+    restrict,
+    revoke,
+    roll,
+)
 from .key_page import key_page
 from .listing import list_keys
 from .new_key import create, new_key_form
@@ -28,6 +38,8 @@ def page_routes() -> list[BaseRoute]:
         Route("/keys/{id}", view(key_page), methods=["GET"]),
         Route("/keys/{id}/rename", view(rename), methods=["POST"]),
         Route("/keys/{id}/restrict", view(restrict), methods=["POST"]),
+        Route("/keys/{id}/limit", view(limit), methods=["POST"]),
+        Route("/keys/{id}/reset-quota", view(reset_quota), methods=["POST"]),
         _page("/keys/{id}/revoke", get=confirm_revoke, post=revoke),
         _page("/keys/{id}/delete", get=confirm_delete, post=delete),
         Route("/keys/{id}/roll", view(roll), methods=["POST"]),

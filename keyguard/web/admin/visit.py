@@ -37,6 +37,9 @@ NOTICES = {
     "renamed": "Label saved.",
     "restricted": "Restrictions saved. Requests with this key follow them from now on.",
     "unchanged": "Nothing to save: the key's restrictions were already these.",
+    "limited": "Usage limits saved. Requests with this key count against them from now on.",
+    "limits-unchanged": "Nothing to save: the key's usage limits were already these.",
+    "quota-reset": "Quota reset. Its count starts over from now.",
     "revoked": "Key revoked. Requests with it are refused from now on.",
     "deleted": "Key deleted.",
     "already-created": "That form was sent already. The key it made is in the list; its value"

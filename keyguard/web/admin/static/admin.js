@@ -45,6 +45,13 @@
     });
     showPlacesFor();
   }
+  // Usage limits: typing limits chooses "These limits" (without this script, the server says to).
+  document.querySelectorAll("textarea[name=rate_limits]").forEach(function (area) {
+    area.addEventListener("input", function () {
+      var own = area.form.querySelector("input[name=rate_mode][value=own]");
+      if (own && area.value.trim()) { own.checked = true; }
+    });
+  });
   // Revoke and delete: ask in a dialog instead of on a page of their own.
   document.querySelectorAll("a[data-dialog]").forEach(function (link) {
     var dialog = document.getElementById(link.getAttribute("data-dialog"));
