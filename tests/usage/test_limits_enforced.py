@@ -6,6 +6,7 @@ the settings, and refusals before the count costing nothing."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from keyguard import KeyGuard
 
@@ -102,3 +103,33 @@ async def test_refusals_before_the_count_cost_nothing(guard: KeyGuard, client_fo
             assert answer.status_code == 403  # a secret key from a browser
         assert (await client.get("/orders", headers=bearer(key))).status_code == 200
         assert_refused_for_rate(await client.get("/orders", headers=bearer(key)))
+
+
+@pytest.mark.parametrize("guard", ["redis"], indirect=True)
+async def test_a_limited_key_s_hit_is_one_round_trip_and_no_query(
+    guard: KeyGuard, client_for: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert guard.usage.shared is not None
+    key, _ = await mint(guard, rate_limits=["100/s"], quota={"remaining": 100})
+    async with client_for() as client:
+        assert (await client.get("/", headers=bearer(key))).status_code == 200  # fills the cache
+        commands: list[object] = []
+        client_of_redis = guard.usage.shared.client  # type: ignore[attr-defined]
+        real = client_of_redis.execute_command
+
+        async def counted(*args: object, **options: object) -> object:
+            commands.append(args[0])
+            return await real(*args, **options)
+
+        monkeypatch.setattr(client_of_redis, "execute_command", counted)
+        queries: list[bytes] = []
+        real_find = guard.store.find_by_digest
+
+        async def find(digest: bytes) -> object:
+            queries.append(digest)
+            return await real_find(digest)
+
+        monkeypatch.setattr(guard.store, "find_by_digest", find)
+        for _ in range(5):
+            assert (await client.get("/", headers=bearer(key))).status_code == 200
+    assert commands == ["EVALSHA"] * 5 and queries == []
