@@ -64,12 +64,11 @@ SCHEMA.config.generation.update(
 _RATE_LIMIT_TEXT = re.compile(RATE_LIMIT_TEXT_PATTERN)
 
 
-@SCHEMA.hook
-def filter_body(context: Any, body: Any) -> bool:
-    """Two rules of `rateLimits` no schema can state, said in the document in words: names
-    are distinct (`1/m` and `1/60s` are both named `1/m`), and a count and window are countable
-    exactly. A list of items the schema allows that breaks one of them is not generated, as
-    the network format above generates no host bits."""
+def _stated_by_the_schema(body: Any) -> bool:
+    """False for a body breaking one of the two rules of `rateLimits` no schema can state,
+    said in the document in words: names are distinct (`1/m` and `1/60s` are both named
+    `1/m`), and a count and window are countable exactly. Such a list of items the schema
+    allows is not sent, as the network format above generates no host bits."""
     limits = body.get("rateLimits") if isinstance(body, dict) else None
     if not isinstance(limits, list) or not all(map(_schema_valid_limit, limits)):
         return True
@@ -137,6 +136,8 @@ async def _mint(settings: Settings) -> str:
 )
 def test_the_api_keeps_its_own_contract(case: Any, served: Served) -> None:
     base_url, key = served
+    if not _stated_by_the_schema(case.body):  # every phase, the coverage phase's edges too
+        return
     headers = _auth(case, key)
     with httpx.Client(base_url=base_url, headers=headers, timeout=10) as http:
         if headers is not None and _real_id_wanted(case):

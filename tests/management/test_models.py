@@ -36,7 +36,7 @@ text = st.text(min_size=1, max_size=30)
 LIMITS = [parse_rate_limit("100/s"), parse_rate_limit("5000/h"), parse_rate_limit("9/d", "a.b")]
 millis = st.integers(0, 4_102_444_800_000)  # to 2100
 quotas = st.builds(
-    lambda remaining, at, refill: Quota(remaining, *refill, at, at),
+    lambda remaining, at, refill: Quota(remaining, refill[0], refill[1], at, at),
     st.integers(0, 10**12),
     millis,
     st.just((None, None))

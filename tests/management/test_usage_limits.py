@@ -164,13 +164,14 @@ async def test_a_limited_key_cannot_loosen_its_own_limits(guard: KeyGuard, admin
     )
     limited = Caller(admin.client, own.value, own.record)
     mine = f"{KEYS}/{limited.id}"
-    for body in (
+    bodies: list[dict[str, object]] = [
         {"rateLimits": []},
         {"rateLimits": None},  # the default, 1000/s, is looser
         {"rateLimits": ["20/s"]},
         {"quota": {"remaining": 100}},  # a reset
         {"quota": None},
-    ):
+    ]
+    for body in bodies:
         envelope(await limited.patch(mine, json=body), 403, "FORBIDDEN")
     tighter = await limited.patch(mine, json={"rateLimits": ["10/s", "100/m"]})
     assert envelope(tighter, 200)["rateLimits"] == _limits("10/s", "100/m")
