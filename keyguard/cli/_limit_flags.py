@@ -72,7 +72,23 @@ def add_limit_flags(parser: argparse.ArgumentParser, *, change: bool) -> None:
         else ("Without these the key gets the settings' default rate limits and no quota.")
     )
     group = parser.add_argument_group("usage limits", note)
-    rates = group.add_mutually_exclusive_group()
+    _rate_flags(group.add_mutually_exclusive_group(), change)
+    quota = group.add_mutually_exclusive_group()
+    quota.add_argument("--quota", type=_quota, metavar="N", help="an allowance of N requests")
+    if change:
+        quota.add_argument(
+            "--no-quota", dest="quota", action="store_const", const=NO_QUOTA, help="lift it"
+        )
+    group.add_argument(
+        "--refill",
+        type=_refill,
+        metavar="AMOUNT/INTERVAL",
+        help="with --quota: set it back to at least AMOUNT every INTERVAL, e.g. 1000/1d",
+    )
+    parser.set_defaults(usage_check=_checked(parser, change))
+
+
+def _rate_flags(rates: argparse._MutuallyExclusiveGroup, change: bool) -> None:
     rates.add_argument(
         "--rate-limit",
         dest="rate_limits",
@@ -89,14 +105,6 @@ def add_limit_flags(parser: argparse.ArgumentParser, *, change: bool) -> None:
         const=(),
         help="no rate limit at all, whatever the settings' default",
     )
-    quota = group.add_mutually_exclusive_group()
-    quota.add_argument("--quota", type=_quota, metavar="N", help="an allowance of N requests")
-    group.add_argument(
-        "--refill",
-        type=_refill,
-        metavar="AMOUNT/INTERVAL",
-        help="with --quota: set it back to at least AMOUNT every INTERVAL, e.g. 1000/1d",
-    )
     if change:
         rates.add_argument(
             "--default-rate-limits",
@@ -105,10 +113,6 @@ def add_limit_flags(parser: argparse.ArgumentParser, *, change: bool) -> None:
             const=DEFAULT,
             help="the settings' default rate limits again",
         )
-        quota.add_argument(
-            "--no-quota", dest="quota", action="store_const", const=NO_QUOTA, help="lift it"
-        )
-    parser.set_defaults(usage_check=_checked(parser, change))
 
 
 def _checked(parser: argparse.ArgumentParser, change: bool) -> Callable[[argparse.Namespace], None]:
