@@ -16,6 +16,7 @@ from keyguard.core import (
     KeySort,
     KeyStatus,
     Restrictions,
+    UsageLimits,
     ValidationError,
     deleted_view,
     id_pattern,
@@ -25,6 +26,7 @@ from keyguard.core import (
 from keyguard.services import DEFAULT_GRACE, MAX_PAGE
 
 from ._app import ACTOR, App, CliError, collect
+from ._limit_flags import create_limits, limit_changes
 from ._output import KEY_COLUMNS, display_time, key_details, key_json, key_row, masked
 from ._restriction_flags import create_restrictions, flag_errors, restrict_changes
 
@@ -33,6 +35,7 @@ __all__ = [
     "create",
     "delete",
     "key_id",
+    "limit",
     "list_keys",
     "rename",
     "restrict",
@@ -75,12 +78,13 @@ async def create(app: App, args: argparse.Namespace) -> None:
             expires_at=expires_at,
             actor=ACTOR,
             **create_restrictions(args),
+            **create_limits(args),
         )
     except ValidationError as exc:
         raise flag_errors(exc, args) from None
     record = created.record
     app.out.note(f"Created {record.id} ({masked(record)}) in account {record.account}.")
-    app.out.new_key(created, args.json)
+    app.out.new_key(created, args.json, app.settings.rate_limit_defaults())
 
 
 async def list_keys(app: App, args: argparse.Namespace) -> None:
@@ -97,7 +101,8 @@ async def list_keys(app: App, args: argparse.Namespace) -> None:
     manager = await app.manager()
     records = await collect(manager.list, query)
     if args.json:
-        app.out.json([key_json(r, detail=False) for r in records])
+        defaults = app.settings.rate_limit_defaults()
+        app.out.json([key_json(r, defaults, detail=False) for r in records])
     else:
         now = utcnow()
         app.out.table(KEY_COLUMNS, [key_row(r, now) for r in records])
@@ -107,10 +112,7 @@ async def show(app: App, args: argparse.Namespace) -> None:
     key = key_id(args.id)
     manager = await app.manager()
     record = await manager.get(key, account=args.account)
-    if args.json:
-        app.out.json(key_json(record))
-    else:
-        app.out.fields(key_details(record, utcnow()))
+    _show(app, args, record)
 
 
 async def rename(app: App, args: argparse.Namespace) -> None:
@@ -135,10 +137,26 @@ async def restrict(app: App, args: argparse.Namespace) -> None:
         "restrictions changed" if changed else "it had these restrictions already, nothing changed"
     )
     app.out.note(f"{record.id} ({masked(record)}): {said}.")
+    _show(app, args, record)
+
+
+async def limit(app: App, args: argparse.Namespace) -> None:
+    key = key_id(args.id)
+    manager = await app.manager()
+    before = await manager.get(key, account=args.account)
+    record = await manager.limit(key, account=args.account, actor=ACTOR, **limit_changes(args))
+    changed = UsageLimits.of(record) != UsageLimits.of(before) or args.quota is not None
+    said = "usage limits changed" if changed else "it had these limits already, nothing changed"
+    app.out.note(f"{record.id} ({masked(record)}): {said}.")
+    _show(app, args, record)
+
+
+def _show(app: App, args: argparse.Namespace, record: KeyRecord) -> None:
+    defaults = app.settings.rate_limit_defaults()
     if args.json:
-        app.out.json(key_json(record))
+        app.out.json(key_json(record, defaults))
     else:
-        app.out.fields(key_details(record, utcnow()))
+        app.out.fields(key_details(record, utcnow(), defaults))
 
 
 async def revoke(app: App, args: argparse.Namespace) -> None:
@@ -160,7 +178,7 @@ async def delete(app: App, args: argparse.Namespace) -> None:
 
 def _report(app: App, args: argparse.Namespace, record: KeyRecord, text: str) -> None:
     if args.json:
-        app.out.json(key_json(record))
+        app.out.json(key_json(record, app.settings.rate_limit_defaults()))
     else:
         app.out.line(text)
 
@@ -173,4 +191,4 @@ async def roll(app: App, args: argparse.Namespace) -> None:
     old = await manager.get(old_id)
     app.out.note(f"Rolled {old_id}: it keeps working until {display_time(old.expires_at)}.")
     app.out.note(f"Created {created.record.id} ({masked(created.record)}) to replace it.")
-    app.out.new_key(created, args.json)
+    app.out.new_key(created, args.json, app.settings.rate_limit_defaults())

@@ -18,6 +18,7 @@ from keyguard.core import (
     AuditEvent,
     CreatedKey,
     KeyRecord,
+    RateLimitDefaults,
     audit_view,
     created_view,
     detail_view,
@@ -25,6 +26,7 @@ from keyguard.core import (
     utcnow,
 )
 
+from ._limit_words import limit_details, limits_audit_words, usage_marker
 from ._restriction_words import audit_words, limits_marker, restriction_details
 
 __all__ = [
@@ -44,8 +46,10 @@ KEY_COLUMNS = ("ID", "NAME", "KEY", "ENV", "ACCESS", "LIMITS", "STATUS", "CREATE
 AUDIT_COLUMNS = ("TIME", "EVENT", "ACCOUNT", "KEY", "ACTOR", "DATA")
 
 
-def key_json(record: KeyRecord, *, detail: bool = True) -> dict[str, Any]:
-    view = (detail_view if detail else summary_view)(record, utcnow())
+def key_json(
+    record: KeyRecord, defaults: RateLimitDefaults, *, detail: bool = True
+) -> dict[str, Any]:
+    view = (detail_view if detail else summary_view)(record, utcnow(), defaults)
     return {**view, **_whose(record)}
 
 
@@ -71,10 +75,10 @@ class Output:
     def json(self, data: Any) -> None:
         self.line(json.dumps(data, indent=2, ensure_ascii=False))
 
-    def new_key(self, created: CreatedKey, as_json: bool) -> None:
+    def new_key(self, created: CreatedKey, as_json: bool, defaults: RateLimitDefaults) -> None:
         """The one place a key value is written."""
         if as_json:
-            self.json({**created_view(created, utcnow()), **_whose(created.record)})
+            self.json({**created_view(created, utcnow(), defaults), **_whose(created.record)})
         else:
             self.line(created.value)
         self.note("Store the key now: it will not be shown again.")
@@ -105,14 +109,16 @@ def key_row(record: KeyRecord, now: datetime) -> tuple[str, ...]:
         masked(record),
         record.environment,
         record.access.value,
-        limits_marker(record),
+        ",".join(w for w in (limits_marker(record), *usage_marker(record)) if w != "-") or "-",
         record.status(now).value,
         display_time(record.created_at),
         display_time(record.last_used_at, "never"),
     )
 
 
-def key_details(record: KeyRecord, now: datetime) -> list[tuple[str, str]]:
+def key_details(
+    record: KeyRecord, now: datetime, defaults: RateLimitDefaults
+) -> list[tuple[str, str]]:
     pairs = [
         ("id", record.id),
         ("name", record.name),
@@ -122,6 +128,7 @@ def key_details(record: KeyRecord, now: datetime) -> list[tuple[str, str]]:
         ("environment", record.environment),
         ("access", record.access.value),
         *restriction_details(record),
+        *limit_details(record, defaults, now),
         ("status", record.status(now).value),
         ("created", display_time(record.created_at)),
         ("last used", display_time(record.last_used_at, "never")),
@@ -135,8 +142,10 @@ def key_details(record: KeyRecord, now: datetime) -> list[tuple[str, str]]:
 
 
 def audit_row(event: AuditEvent) -> tuple[str, ...]:
-    data = audit_words(event) or json.dumps(
-        dict(event.data), ensure_ascii=False, separators=(",", ":")
+    data = (
+        audit_words(event)
+        or limits_audit_words(event)
+        or json.dumps(dict(event.data), ensure_ascii=False, separators=(",", ":"))
     )
     return (
         display_time(event.occurred_at),

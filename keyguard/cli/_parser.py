@@ -13,6 +13,7 @@ from keyguard.core import Access, AuditEventType, KeySort, KeyStatus
 
 from . import _admin, _admin_page, _demo, _doctor, _keys
 from ._app import Handler
+from ._limit_flags import add_limit_flags
 from ._restriction_flags import add_create_flags, add_restrict_flags
 
 __all__ = ["build_parser", "normalize_argv"]
@@ -81,6 +82,7 @@ def _add_keys(keys: Commands) -> None:
     create.add_argument("--expires-in", metavar="DURATION", help="e.g. 90s, 15m, 24h, 30d, 2w")
     _json_option(create)
     add_create_flags(create)
+    add_limit_flags(create, change=False)
     _add_list(_command(keys, "list", _keys.list_keys, "list keys (metadata only)"))
     _id_command(keys, "show", _keys.show, "show one key")
     _id_command(keys, "rename", _keys.rename, "rename a key").add_argument("name")
@@ -88,6 +90,10 @@ def _add_keys(keys: Commands) -> None:
         keys, "restrict", _keys.restrict, "change what a key may do, or where it may be used from"
     )
     add_restrict_flags(restrict)
+    limit = _id_command(
+        keys, "limit", _keys.limit, "change a key's rate limits or quota (a quota given resets it)"
+    )
+    add_limit_flags(limit, change=True)
     _id_command(keys, "revoke", _keys.revoke, "revoke a key now, irreversibly")
     _id_command(keys, "delete", _keys.delete, "delete a revoked key for good")
     roll = _id_command(keys, "roll", _keys.roll, "replace a key; the old one works for a while")

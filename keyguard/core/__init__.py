@@ -1,12 +1,7 @@
 """Layer 1, the pure core: key format, digests, records and their public views, errors,
 validation. No I/O here. Internal: applications use what `keyguard` exports."""
 
-from ._access_policy import (
-    AccessPolicy,
-    CompiledRoutes,
-    RoutePattern,
-    compile_routes,
-)
+from ._access_policy import AccessPolicy, CompiledRoutes, RoutePattern, compile_routes
 from ._credentials import (
     MAX_CREDENTIAL_LENGTH,
     CredentialProblem,
@@ -40,7 +35,13 @@ from ._errors import (
     UnavailableError,
     ValidationError,
 )
-from ._event_words import RestrictionChange, refusal_words, restriction_changes_of
+from ._event_words import (
+    LimitsChange,
+    RestrictionChange,
+    limits_changes_of,
+    refusal_words,
+    restriction_changes_of,
+)
 from ._gcra import RateDecision, gcra
 from ._ids import ULID_PATTERN, id_pattern, id_time_ms, new_id
 from ._keyformat import (
@@ -206,6 +207,7 @@ __all__ = [
     "KeySort",
     "KeyStatus",
     "KeyguardError",
+    "LimitsChange",
     "NetworkMatcher",
     "NotFoundError",
     "OriginMatcher",
@@ -255,6 +257,7 @@ __all__ = [
     "is_permission",
     "key_cursor",
     "key_cursor_position",
+    "limits_changes_of",
     "new_id",
     "next_refill_ms",
     "now_text",

@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ._rate_limit_defaults import RateLimitDefaults
 from ._records import AuditEvent, CreatedKey, KeyRecord
 from ._times import format_time
+from ._usage_view import NO_DEFAULTS, usage_view
 
 __all__ = [
     "SUMMARY_FIELDS",
@@ -40,10 +42,17 @@ SUMMARY_FIELDS = (
     "allowedOrigins",
     "allowedNetworks",
     "usableFrom",
+    "rateLimits",
+    "effectiveRateLimits",
+    "quota",
 )
 
 
-def summary_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
+def summary_view(
+    record: KeyRecord, now: datetime, defaults: RateLimitDefaults = NO_DEFAULTS
+) -> dict[str, Any]:
+    """`defaults`: the settings' default rate limits, which `effectiveRateLimits` shows for a
+    key with none of its own (`Settings.rate_limit_defaults()`; none when not given)."""
     return {
         "id": record.id,
         "name": record.name,
@@ -57,6 +66,7 @@ def summary_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
         "revokedAt": _time(record.revoked_at),
         "expiresAt": _time(record.expires_at),
         **_restrictions(record),
+        **usage_view(record, now, defaults),
     }
 
 
@@ -81,16 +91,20 @@ def _list(items: tuple[str, ...] | None) -> list[str] | None:
     return None if items is None else list(items)
 
 
-def detail_view(record: KeyRecord, now: datetime) -> dict[str, Any]:
+def detail_view(
+    record: KeyRecord, now: datetime, defaults: RateLimitDefaults = NO_DEFAULTS
+) -> dict[str, Any]:
     return {
-        **summary_view(record, now),
+        **summary_view(record, now, defaults),
         "replacedBy": record.replaced_by,
         "metadata": dict(record.metadata),
     }
 
 
-def created_view(created: CreatedKey, now: datetime) -> dict[str, Any]:
-    return {**detail_view(created.record, now), "value": created.value}
+def created_view(
+    created: CreatedKey, now: datetime, defaults: RateLimitDefaults = NO_DEFAULTS
+) -> dict[str, Any]:
+    return {**detail_view(created.record, now, defaults), "value": created.value}
 
 
 def deleted_view(key_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -28,8 +29,10 @@ from schemathesis.checks import load_all_checks
 from schemathesis.core.parameters import ParameterLocation
 
 from keyguard import KeyGuard, Settings
+from keyguard.core import ValidationError, validate_rate_limits
 from keyguard.web import management_openapi
 from keyguard.web.management.restriction_types import NETWORK_FORMAT
+from keyguard.web.management.usage_types import RATE_LIMIT_TEXT_PATTERN
 
 from ..conftest import TEST_PEPPER
 from ..e2e._servers import UvicornServer
@@ -57,6 +60,29 @@ SCHEMA.config.generation.update(
     deterministic=True,
     database="none",
 )
+
+_RATE_LIMIT_TEXT = re.compile(RATE_LIMIT_TEXT_PATTERN)
+
+
+def _stated_by_the_schema(body: Any) -> bool:
+    """False for a body breaking one of the two rules of `rateLimits` no schema can state,
+    said in the document in words: names are distinct (`1/m` and `1/60s` are both named
+    `1/m`), and a count and window are countable exactly. Such a list of items the schema
+    allows is not sent, as the network format above generates no host bits."""
+    limits = body.get("rateLimits") if isinstance(body, dict) else None
+    if not isinstance(limits, list) or not all(map(_schema_valid_limit, limits)):
+        return True
+    try:
+        validate_rate_limits(limits)
+    except ValidationError:
+        return False
+    return True
+
+
+def _schema_valid_limit(item: Any) -> bool:
+    text = item.get("limit") if isinstance(item, dict) else item
+    return isinstance(text, str) and _RATE_LIMIT_TEXT.fullmatch(text) is not None
+
 
 PATH = "/v1/account/api-keys"
 NEW_KEY = {"name": "real", "environment": "test", "access": "publishable"}
@@ -110,6 +136,8 @@ async def _mint(settings: Settings) -> str:
 )
 def test_the_api_keeps_its_own_contract(case: Any, served: Served) -> None:
     base_url, key = served
+    if not _stated_by_the_schema(case.body):  # every phase, the coverage phase's edges too
+        return
     headers = _auth(case, key)
     with httpx.Client(base_url=base_url, headers=headers, timeout=10) as http:
         if headers is not None and _real_id_wanted(case):

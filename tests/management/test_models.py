@@ -11,7 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keyguard import Access, AuditEvent, AuditEventType, CreatedKey, KeyRecord, KeyStatus
-from keyguard.core import audit_view, created_view, deleted_view, detail_view, new_id, summary_view
+from keyguard.core import (
+    Quota,
+    RateLimitDefaults,
+    audit_view,
+    created_view,
+    deleted_view,
+    detail_view,
+    new_id,
+    parse_rate_limit,
+    summary_view,
+)
 from keyguard.web import management_openapi
 from keyguard.web.management.answers import Status, answer_models
 from keyguard.web.management.field_types import AccessName
@@ -23,6 +33,16 @@ times = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
 text = st.text(min_size=1, max_size=30)
+LIMITS = [parse_rate_limit("100/s"), parse_rate_limit("5000/h"), parse_rate_limit("9/d", "a.b")]
+millis = st.integers(0, 4_102_444_800_000)  # to 2100
+quotas = st.builds(
+    lambda remaining, at, refill: Quota(remaining, refill[0], refill[1], at, at),
+    st.integers(0, 10**12),
+    millis,
+    st.just((None, None))
+    | st.tuples(st.integers(1, 10**12), st.integers(1, 366 * 86_400).map(lambda s: s * 1000)),
+)
+DEFAULTS = RateLimitDefaults({"pk": "100/s,5000/h", "sk_live": "1000/s"}, ENVIRONMENTS)
 records = st.builds(
     KeyRecord,
     id=st.builds(lambda: new_id("key_")),
@@ -48,14 +68,18 @@ records = st.builds(
     | st.lists(st.sampled_from(["10.0.0.0/8", "2001:db8::/32"]), min_size=1, unique=True).map(
         tuple
     ),
+    rate_limits=st.none() | st.lists(st.sampled_from(LIMITS), unique=True).map(tuple),
+    quota=st.none() | quotas,
 )
 
 
-@given(record=records, now=times)
-def test_every_key_view_fits_its_model(record: KeyRecord, now: datetime) -> None:
-    ANSWERS.summary.model_validate(summary_view(record, now))
-    ANSWERS.detail.model_validate(detail_view(record, now))
-    ANSWERS.created.model_validate(created_view(CreatedKey(record, "sk_test_x"), now))
+@given(record=records, now=times, defaults=st.sampled_from([DEFAULTS, RateLimitDefaults({}, ())]))
+def test_every_key_view_fits_its_model(
+    record: KeyRecord, now: datetime, defaults: RateLimitDefaults
+) -> None:
+    ANSWERS.summary.model_validate(summary_view(record, now, defaults))
+    ANSWERS.detail.model_validate(detail_view(record, now, defaults))
+    ANSWERS.created.model_validate(created_view(CreatedKey(record, "sk_test_x"), now, defaults))
     ANSWERS.deleted.model_validate(deleted_view(record.id))
 
 

@@ -24,6 +24,13 @@ from .restriction_types import (
     PermissionList,
     UsableFrom,
 )
+from .usage_types import (
+    QUOTA_NOTE,
+    RATE_LIMITS_NOTE,
+    EffectiveRateLimitList,
+    QuotaView,
+    RateLimitView,
+)
 
 __all__ = ["AnswerModels", "answer_models"]
 
@@ -132,6 +139,12 @@ def _summary(environments: tuple[str, ...]) -> type[BaseModel]:
             Field(alias="allowedNetworks", description=NETWORKS_NOTE),
         ),
         usable_from=(UsableFrom, Field(alias="usableFrom")),
+        rate_limits=(
+            list[RateLimitView] | None,
+            Field(alias="rateLimits", max_length=4, description=RATE_LIMITS_NOTE),
+        ),
+        effective_rate_limits=(EffectiveRateLimitList, Field(alias="effectiveRateLimits")),
+        quota=(QuotaView | None, Field(description=QUOTA_NOTE)),
     )
 
 

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from keyguard.core import MAX_METADATA_DEPTH, UNCHANGED, Access, Unchanged, ValidationError
+from keyguard.core import (
+    MAX_METADATA_DEPTH,
+    UNCHANGED,
+    Access,
+    RateLimit,
+    Unchanged,
+    ValidationError,
+)
 from keyguard.services import DEFAULT_GRACE
 
 if TYPE_CHECKING:  # pydantic is imported only once management routes are built
@@ -50,6 +57,8 @@ _FIELDS = frozenset(
         "permissions",
         "allowedOrigins",
         "allowedNetworks",
+        "rateLimits",
+        "quota",
     }
 )
 _LENGTH = re.compile(r"[0-9]{1,19}")
@@ -74,6 +83,8 @@ class NewKey:
     permissions: list[str] | None
     allowed_origins: list[str] | None
     allowed_networks: list[str] | None
+    rate_limits: list[RateLimit] | None
+    quota: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +95,8 @@ class KeyChanges:
     permissions: list[str] | Unchanged | None
     allowed_origins: list[str] | Unchanged | None
     allowed_networks: list[str] | Unchanged | None
+    rate_limits: list[RateLimit] | Unchanged | None
+    quota: Mapping[str, Any] | Unchanged | None
 
     @property
     def restrictions(self) -> dict[str, list[str] | Unchanged | None]:
@@ -93,6 +106,11 @@ class KeyChanges:
             "allowed_origins": self.allowed_origins,
             "allowed_networks": self.allowed_networks,
         }
+
+    @property
+    def limits(self) -> dict[str, Any]:
+        """As `KeyManager.limit` takes them."""
+        return {"rate_limits": self.rate_limits, "quota": self.quota}
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -172,6 +190,8 @@ async def new_key(request: Request, models: RequestModels) -> NewKey:
         body.permissions,
         body.allowed_origins,
         body.allowed_networks,
+        body.rate_limits,
+        None if body.quota is None else body.quota.as_input(),
     )
 
 
@@ -182,11 +202,14 @@ async def key_changes(request: Request, models: RequestModels) -> KeyChanges:
     def field(name: str) -> Any:
         return getattr(body, name) if name in given else UNCHANGED
 
+    quota = field("quota")
     return KeyChanges(
         field("name"),
         field("permissions"),
         field("allowed_origins"),
         field("allowed_networks"),
+        field("rate_limits"),
+        quota if quota is None or quota is UNCHANGED else quota.as_input(),
     )
 
 

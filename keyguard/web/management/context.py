@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from keyguard.core import ForbiddenError, KeyRecord, NotFoundError
+from keyguard.core import ForbiddenError, KeyRecord, NotFoundError, RateLimitDefaults
 from keyguard.services import KeyManager
 
 if TYPE_CHECKING:  # pydantic is imported only once management routes are built
@@ -40,6 +40,8 @@ class RouteContext:
     keys_path: str  # where the routes serve the keys, e.g. /v1/account/api-keys
     manages_every_environment: str | None  # its keys manage every environment; None: none do
     models: RequestModels  # what bodies and query strings are read with
+    # The settings' default rate limits: what a key with none of its own shows as effective.
+    rate_limit_defaults: RateLimitDefaults
 
 
 @dataclass(frozen=True, slots=True)

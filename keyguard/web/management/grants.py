@@ -7,6 +7,10 @@ it holds: a key it creates, sets permissions on, or rolls (a roll shows the succ
 carries only permissions the caller holds itself, and is never unrestricted. Likewise a key
 limited to networks hands out secret keys limited to networks inside its own: otherwise a key
 that works only inside the office could mint one that works from anywhere.
+
+A key's usage limits are set by any key that may write (`api_keys:write`), except on itself: a
+rate-limited key cannot lift or loosen its own rate limits (it may add to them), and a key
+with a quota cannot change its own quota, since setting one again is how a quota is reset.
 """
 
 from __future__ import annotations
@@ -15,9 +19,26 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Literal
 
-from keyguard.core import Access, ForbiddenError, KeyRecord, Permissions
+from keyguard.core import (
+    UNCHANGED,
+    Access,
+    ForbiddenError,
+    KeyRecord,
+    Permissions,
+    RateLimit,
+    RateLimitDefaults,
+    Unchanged,
+)
 
-__all__ = ["READ", "WRITE", "InsufficientScope", "check_grant", "check_need", "check_networks"]
+__all__ = [
+    "READ",
+    "WRITE",
+    "InsufficientScope",
+    "check_grant",
+    "check_need",
+    "check_networks",
+    "check_own_limits",
+]
 
 READ = "api_keys:read"
 WRITE = "api_keys:write"
@@ -92,3 +113,36 @@ def _inside(
         network.version == mine.version and network.subnet_of(mine)  # type: ignore[arg-type]
         for mine in own
     )
+
+
+def check_own_limits(
+    caller: KeyRecord,
+    key: KeyRecord,
+    rate_limits: list[RateLimit] | Unchanged | None,
+    quota: object,
+    defaults: RateLimitDefaults,
+) -> None:
+    """Whether the caller may set these limits on `key` (the key as stored now): on itself,
+    only tighter ones."""
+    if key.id != caller.id:
+        return
+    if quota is not UNCHANGED and key.quota is not None:
+        raise ForbiddenError("A key with a quota cannot change or reset its own quota.")
+    if rate_limits is UNCHANGED:
+        return
+    now = _rates(key.rate_limits, key, defaults)
+    after = _rates(rate_limits, key, defaults)
+    if not now <= after:
+        raise ForbiddenError(
+            "A rate-limited key cannot lift or loosen its own rate limits; it may only add to them."
+        )
+
+
+def _rates(
+    limits: tuple[RateLimit, ...] | list[RateLimit] | None,
+    key: KeyRecord,
+    defaults: RateLimitDefaults,
+) -> set[tuple[int, int]]:
+    """The limits that would apply, by count and window (their names change nothing)."""
+    applied = defaults.for_key(key.access, key.environment) if limits is None else limits
+    return {(limit.limit, limit.window_ms) for limit in applied}

@@ -9,7 +9,8 @@ A key created here belongs to the caller's owner, so where an account allows one
 key per owner, a secret key cannot mint a second secret key for itself (409): it rolls instead.
 
 A restricted caller hands out no more than it holds (`grants`): the routes check that it may
-call the operation at all, the handlers what it gives.
+call the operation at all, the handlers what it gives. A key's answers show its usage limits
+with the settings' default rate limits that apply to it (`effectiveRateLimits`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from keyguard.core import (
 
 from .body import KeyChanges, grace_period, key_changes, new_key
 from .context import Call
-from .grants import check_grant, check_networks
+from .grants import check_grant, check_networks, check_own_limits
 from .query import audit_query, key_query, no_params, permanent
 
 __all__ = [
@@ -53,7 +54,8 @@ async def list_keys(call: Call) -> Response:
     page = await call.manager.list(_within_reach(call, query))
     now = utcnow()
     meta = {"nextCursor": page.next_cursor} if page.next_cursor else None
-    return call.ok([summary_view(r, now) for r in page.items], meta=meta)
+    defaults = call.context.rate_limit_defaults
+    return call.ok([summary_view(r, now, defaults) for r in page.items], meta=meta)
 
 
 def _within_reach(call: Call, query: KeyQuery) -> KeyQuery:
@@ -81,20 +83,27 @@ async def create_key(call: Call) -> Response:
         permissions=new.permissions,
         allowed_origins=new.allowed_origins,
         allowed_networks=new.allowed_networks,
+        rate_limits=new.rate_limits,
+        quota=new.quota,
         **call.audit,
     )
     headers = call.location(created.record.id)
-    return call.ok(created_view(created, utcnow()), status=201, headers=headers)
+    view = created_view(created, utcnow(), call.context.rate_limit_defaults)
+    return call.ok(view, status=201, headers=headers)
 
 
 async def get_key(call: Call) -> Response:
     no_params(call.request.query_params, call.models)
-    return call.ok(detail_view(await call.key(), utcnow()))
+    return _detail(call, await call.key())
+
+
+def _detail(call: Call, record: KeyRecord) -> Response:
+    return call.ok(detail_view(record, utcnow(), call.context.rate_limit_defaults))
 
 
 async def update_key(call: Call) -> Response:
-    """Rename and/or restrict. The restrictions change first: that is the step that can be
-    refused (a revoked key, 409), so a refused request renames nothing either."""
+    """Rename, restrict and/or limit. The restrictions and limits change first: those are the
+    steps that can be refused (a revoked key, 409), so a refused request renames nothing."""
     no_params(call.request.query_params, call.models)
     changes = await key_changes(call.request, call.models)
     key = await call.key()
@@ -102,6 +111,8 @@ async def update_key(call: Call) -> Response:
         check_grant(call.caller, changes.permissions, "set")
     if changes.allowed_networks is not UNCHANGED:
         check_networks(call.caller, key.access, changes.allowed_networks, "make")
+    defaults = call.context.rate_limit_defaults
+    check_own_limits(call.caller, key, changes.rate_limits, changes.quota, defaults)
     _check_fits(key, changes)
     record = key
     if any(value is not UNCHANGED for value in changes.restrictions.values()):
@@ -113,9 +124,17 @@ async def update_key(call: Call) -> Response:
             account=call.account,
             **call.audit,
         )
+    if any(value is not UNCHANGED for value in changes.limits.values()):
+        record = await call.manager.limit(
+            key.id,
+            rate_limits=changes.rate_limits,
+            quota=changes.quota,
+            account=call.account,
+            **call.audit,
+        )
     if changes.name is not UNCHANGED:
         record = await call.manager.rename(key.id, changes.name, account=call.account, **call.audit)
-    return call.ok(detail_view(record, utcnow()))
+    return _detail(call, record)
 
 
 def _check_fits(key: KeyRecord, changes: KeyChanges) -> None:
@@ -135,7 +154,7 @@ async def delete_key(call: Call) -> Response:
         await call.manager.delete(key.id, account=call.account, **call.audit)
         return call.ok(deleted_view(key.id))
     record = await call.manager.revoke(key.id, account=call.account, **call.audit)
-    return call.ok(detail_view(record, utcnow()))
+    return _detail(call, record)
 
 
 async def roll_key(call: Call) -> Response:
@@ -146,7 +165,8 @@ async def roll_key(call: Call) -> Response:
     check_networks(call.caller, key.access, key.allowed_networks, "roll")
     created = await call.manager.roll(key.id, grace=grace, account=call.account, **call.audit)
     headers = call.location(created.record.id)
-    return call.ok(created_view(created, utcnow()), status=201, headers=headers)
+    view = created_view(created, utcnow(), call.context.rate_limit_defaults)
+    return call.ok(view, status=201, headers=headers)
 
 
 async def read_audit_log(call: Call) -> Response:

@@ -45,6 +45,7 @@ from .restriction_types import (
     OriginList,
     PermissionList,
 )
+from .usage_types import QUOTA_NOTE, RATE_LIMITS_NOTE, QuotaBody, RateLimitList
 
 __all__ = [
     "AuditLogQuery",
@@ -97,6 +98,10 @@ class CreateAPIKey(_Closed):
     allowed_networks: NetworkList | None = Field(
         None, alias="allowedNetworks", description=NETWORKS_NOTE + _AS_NULL
     )
+    rate_limits: RateLimitList | None = Field(
+        None, alias="rateLimits", description=RATE_LIMITS_NOTE + _AS_NULL
+    )
+    quota: QuotaBody | None = Field(None, description=QUOTA_NOTE + _AS_NULL)
 
 
 class KeyListQuery(_Query):
@@ -123,13 +128,16 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 
 class UpdateAPIKey(_Closed):
-    """Any of a key's name and restrictions: a field left out stays as it is, and a
-    restriction set to null is lifted."""
+    """Any of a key's name, restrictions and usage limits: a field left out stays as it is,
+    a restriction set to null is lifted, `rateLimits` null is the default again, `quota` null
+    is no quota, and a quota given is set anew (its count starts over)."""
 
     name: Name = _left_out()
     permissions: PermissionList | None = _left_out(PERMISSIONS_NOTE)
     allowed_origins: OriginList | None = _left_out(ORIGINS_NOTE, alias="allowedOrigins")
     allowed_networks: NetworkList | None = _left_out(NETWORKS_NOTE, alias="allowedNetworks")
+    rate_limits: RateLimitList | None = _left_out(RATE_LIMITS_NOTE, alias="rateLimits")
+    quota: QuotaBody | None = _left_out(QUOTA_NOTE)
 
 
 class RollAPIKey(_Closed):
@@ -185,11 +193,12 @@ def request_models(environments: tuple[str, ...]) -> RequestModels:
     )
 
 
+_MODELS = (CreateAPIKey, KeyListQuery, UpdateAPIKey, RollAPIKey, AuditLogQuery, DeleteQuery)
+# The names inside an object field of ours (`quota.refillInterval`).
+_NESTED = frozenset(field.alias or name for name, field in QuotaBody.model_fields.items())
 # Every name a request of ours may hold: an error names these, never one the client made up.
 _OUR_NAMES = frozenset(
-    field.alias or name
-    for model in (CreateAPIKey, KeyListQuery, UpdateAPIKey, RollAPIKey, AuditLogQuery, DeleteQuery)
-    for name, field in model.model_fields.items()
+    field.alias or name for model in _MODELS for name, field in model.model_fields.items()
 )
 
 
@@ -216,9 +225,14 @@ def _issues(exc: PydanticValidationError, where: str) -> list[FieldIssue]:
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
-    """Where the error is, as the API names it: `allowedOrigins[2]` for an item of a list."""
+    """Where the error is, as the API names it: `allowedOrigins[2]` for an item of a list,
+    `quota.remaining` for a field of an object."""
     head, *rest = loc
-    return str(head) + "".join(f"[{step}]" for step in rest if isinstance(step, int))
+    return str(head) + "".join(
+        f"[{step}]" if isinstance(step, int) else f".{step}"
+        for step in rest
+        if isinstance(step, int) or step in _NESTED
+    )
 
 
 def _message(error: ErrorDetails) -> str:

@@ -26,7 +26,8 @@ _ERRORS = {
     "403": (
         "A publishable key, a key managing another environment, or a restricted key without"
         " the permission the operation needs or handing out one it lacks (FORBIDDEN; then"
-        ' `WWW-Authenticate: Bearer error="insufficient_scope"` names it).'
+        ' `WWW-Authenticate: Bearer error="insufficient_scope"` names it), or a key loosening'
+        " its own rate limits or changing its own quota (FORBIDDEN)."
     ),
     "404": "No such key in the caller's account (NOT_FOUND).",
     "409": "The key's state does not allow it (CONFLICT).",
@@ -46,8 +47,8 @@ _GIVES = (
     " without a permission set."
 )
 _UPDATE_CONFLICT = (
-    "A revoked key's restrictions cannot change; `allowedOrigins` is for publishable keys and"
-    " `allowedNetworks` for secret keys (CONFLICT)."
+    "A revoked key's restrictions and limits cannot change; `allowedOrigins` is for publishable"
+    " keys and `allowedNetworks` for secret keys (CONFLICT)."
 )
 _HEADER = {"schema": {"type": "string"}}
 _ID = {
@@ -139,7 +140,7 @@ def _get_key() -> Doc:
 
 def _update_key(body: type[BaseModel]) -> Doc:
     operation = _operation(
-        "Rename a key, or change what it may do and where from (audited)",
+        "Rename a key, or change what it may do, where from and how much (audited)",
         WRITE,
         "200",
         _ref("APIKeyEnvelope"),

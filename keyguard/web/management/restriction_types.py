@@ -42,6 +42,7 @@ __all__ = [
     "Permission",
     "PermissionList",
     "UsableFrom",
+    "at_most",
 ]
 
 _LABEL = "[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
@@ -84,7 +85,7 @@ def _origin(value: Any) -> str:
     return normal
 
 
-def _at_most(count: int, what: str) -> Any:
+def at_most(count: int, what: str) -> Any:
     def check(value: Any) -> Any:
         if isinstance(value, list) and len(value) > count:
             raise PydanticCustomError("keyguard", f"must hold at most {count} {what}")
@@ -109,14 +110,14 @@ Network = Annotated[
     WithJsonSchema({"type": "string", "maxLength": _MAX_NETWORK, "format": NETWORK_FORMAT}),
 ]
 PermissionList = Annotated[
-    list[Permission], Field(max_length=MAX_PERMISSIONS), _at_most(MAX_PERMISSIONS, "permissions")
+    list[Permission], Field(max_length=MAX_PERMISSIONS), at_most(MAX_PERMISSIONS, "permissions")
 ]
 # At least one place: a key usable from nowhere is a mistake, and null lifts the restriction.
 OriginList = Annotated[
-    list[Origin], Field(min_length=1, max_length=MAX_PLACES), _at_most(MAX_PLACES, "entries")
+    list[Origin], Field(min_length=1, max_length=MAX_PLACES), at_most(MAX_PLACES, "entries")
 ]
 NetworkList = Annotated[
-    list[Network], Field(min_length=1, max_length=MAX_PLACES), _at_most(MAX_PLACES, "entries")
+    list[Network], Field(min_length=1, max_length=MAX_PLACES), at_most(MAX_PLACES, "entries")
 ]
 # What each field means, null included: said once, on the field, for requests and answers.
 PERMISSIONS_NOTE = (

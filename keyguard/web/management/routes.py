@@ -50,7 +50,8 @@ def management_routes(
 
     keys = f"{prefix}/api-keys"
     models = request_models(environments)
-    s = RouteContext(guard.manager, environments, keys, manages_every_environment, models)
+    defaults = guard.settings.rate_limit_defaults()
+    s = RouteContext(guard.manager, environments, keys, manages_every_environment, models, defaults)
     one = f"{keys}/{{id}}"
     return [
         _secret(s, keys, "api_keys", {"GET": (list_keys, READ), "POST": (create_key, WRITE)}),
