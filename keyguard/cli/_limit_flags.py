@@ -14,13 +14,11 @@ from typing import Any
 
 from keyguard.core import (
     MAX_QUOTA,
-    MAX_REFILL_INTERVAL_MS,
-    MIN_REFILL_INTERVAL_MS,
     UNCHANGED,
     RateLimit,
     ValidationError,
-    parse_interval,
     parse_rate_limit,
+    parse_refill_interval,
     rate_limit_input,
 )
 
@@ -56,10 +54,10 @@ def _refill(text: str) -> tuple[int, str]:
     amount, _, interval = text.partition("/")
     value = _whole(amount, 1)
     try:
-        ms = parse_interval(interval)
+        parse_refill_interval(interval)
     except ValueError:
-        ms = 0
-    if value is None or not MIN_REFILL_INTERVAL_MS <= ms <= MAX_REFILL_INTERVAL_MS:
+        value = None
+    if value is None:
         raise argparse.ArgumentTypeError(_REFILL.format(max=MAX_QUOTA) + ", e.g. 1000/1d")
     return value, interval
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ._errors import FieldIssue, ValidationError
+from ._rate_limits import parse_interval
 
 __all__ = [
     "MAX_QUOTA",
@@ -30,6 +31,7 @@ __all__ = [
     "MIN_REFILL_INTERVAL_MS",
     "Quota",
     "next_refill_ms",
+    "parse_refill_interval",
     "refilled",
     "spend",
     "validate_quota",
@@ -97,6 +99,18 @@ def next_refill_ms(quota: Quota, now_ms: int) -> int | None:
     if current.refill_interval_ms is None:
         return None
     return max(0, current.refilled_at_ms + current.refill_interval_ms - now_ms)
+
+
+def parse_refill_interval(text: str) -> int:
+    """A refill interval as written (`1d`, `30d`, `12h`) in ms, from 1s to 366d; ValueError
+    with the rule for anything else."""
+    try:
+        ms = parse_interval(text)
+    except ValueError:
+        ms = 0
+    if not MIN_REFILL_INTERVAL_MS <= ms <= MAX_REFILL_INTERVAL_MS:
+        raise ValueError("must be a duration from 1s to 366d, e.g. 1d, 30d, 12h")
+    return ms
 
 
 def validate_quota(

@@ -31,12 +31,10 @@ from pydantic_core import PydanticCustomError
 from keyguard.core import (
     MAX_QUOTA,
     MAX_RATE_LIMITS,
-    MAX_REFILL_INTERVAL_MS,
-    MIN_REFILL_INTERVAL_MS,
     RATE_LIMIT_NAME_PATTERN,
     RateLimit,
     ValidationError,
-    parse_interval,
+    parse_refill_interval,
     validate_rate_limits,
 )
 
@@ -155,11 +153,9 @@ def _interval(value: Any) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("keyguard", problem)
     try:
-        ms = parse_interval(value)
+        parse_refill_interval(value)
     except ValueError:
         raise PydanticCustomError("keyguard", problem) from None
-    if not MIN_REFILL_INTERVAL_MS <= ms <= MAX_REFILL_INTERVAL_MS:
-        raise PydanticCustomError("keyguard", problem)
     return value
 
 
