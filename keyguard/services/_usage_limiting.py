@@ -6,7 +6,8 @@ While Redis cannot count, the settings choose: fail open (the default) counts in
 until Redis answers again, since a rate limit protects capacity and is not authentication, and
 an outage should not take every limited key down with it; fail closed answers 503 for limited
 keys. Either way the first failure of an outage is logged with the choice, recovery is logged,
-and both are counted (`outages`, `counted_here`, `refused_unavailable`). Nothing here decides
+and both are counted (`outages`, `counted_here`, `refused_unavailable`). An outage is three
+failures in a row (the breaker opens); a lone failure is handled the same way for its request. Nothing here decides
 whether a key is valid: that was settled before, and is never loosened by an outage here.
 """
 
@@ -69,7 +70,10 @@ class UsageLimiting:
         # None: each counter's own clock (Redis's, for the shared one); tests pass one.
         self.clock_ms = clock_ms
         self.quota_writer = quota_writer  # None: the store never hears of quota counts
-        self.breaker = CircuitBreaker("Redis (usage limits)", failure_threshold=1)
+        # Three failures in a row make an outage: one slow reply under load is a blip, counted
+        # here (or refused, closed) for that request alone, not two seconds of every process
+        # counting apart.
+        self.breaker = CircuitBreaker("Redis (usage limits)", failure_threshold=3)
         self.outages = 0
         self.counted_here = 0  # decisions made in this process while Redis was down
         self.refused_unavailable = 0  # 503s for want of a count (fail closed)
@@ -118,7 +122,8 @@ class UsageLimiting:
         return await self.local.decide(plan.key_id, plan.limits, plan.quota, now_ms=now)
 
     def _outage(self, exc: CacheUnavailableError) -> None:
-        if self._down:
+        if self._down or not self.breaker.is_open:
+            logger.debug("Redis did not count a request: %s", exc)
             return
         self._down = True
         self.outages += 1

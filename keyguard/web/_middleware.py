@@ -181,16 +181,10 @@ class APIKeyMiddleware:
             if rules.cors:
                 send = with_cors(send, request_origin_header(scope))
         if who.usage is not None:
-            decision = await self._count(who.usage)
-            if decision is None:  # cannot be counted, and the settings say fail closed
-                return await self._reject(scope, receive, send, Refusal.UNAVAILABLE)
-            headers = who.usage.headers(decision)
-            if not decision.admitted:
-                rejection = self.refusals.over_limit(
-                    decision.quota_spent, headers, request_id(scope)
-                )
-                return await self._send_rejection(scope, receive, send, rejection)
-            send = with_headers(send, headers)
+            counted = await self._count_use(scope, receive, send, who.usage)
+            if counted is None:
+                return None
+            send = counted
         self._attach(scope, who)
         if who.record.replaced_by is not None:
             send = with_sunset(send, who.record)
