@@ -51,9 +51,7 @@ async def _in_turn(
     client: httpx.AsyncClient, servers: Servers, value: str, count: int
 ) -> list[httpx.Response]:
     """One request after another, alternating between the servers."""
-    return [
-        await client.get(servers[i % 2].url + PING, headers=auth(value)) for i in range(count)
-    ]
+    return [await client.get(servers[i % 2].url + PING, headers=auth(value)) for i in range(count)]
 
 
 async def test_the_closest_rate_limit_is_reported_until_it_refuses(

@@ -150,8 +150,11 @@ async def test_a_quota_decrements_exactly_under_200_concurrent_requests(
         assert limited_item(response) == ("quota", 0, None)
     stored = await redis_client.hgetall(counters_key(redis_prefix, key.record.id))
     assert set(stored) == {b"q"}, stored  # no rate limit: no TAT field
-    set_at, left, _ = stored[b"q"].split(b":")
-    assert (int(set_at), int(left)) == (key.record.quota.set_at_ms, 0)  # type: ignore[union-attr]
+    count = stored[b"q"]
+    assert isinstance(count, bytes)
+    set_at, left, _ = count.split(b":")
+    assert key.record.quota is not None
+    assert (int(set_at), int(left)) == (key.record.quota.set_at_ms, 0)
 
 
 async def test_a_revoked_keys_counters_are_dropped(

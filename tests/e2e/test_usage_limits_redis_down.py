@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import redis.asyncio as aioredis
 
 from keyguard import Settings
+from keyguard.services import UsageLimiting
 
 from ._faults import HOST, FaultyLink
 from ._servers import RedisServer
@@ -49,8 +50,27 @@ def _settings(pg_database_url: str, link: FaultyLink, prefix: str, failure: str)
     )
 
 
-def _logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
-    return sum(text in record.getMessage() for record in caplog.records)
+@pytest.fixture
+async def behind(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
+    """A client of the throwaway Redis itself, not through the link."""
+    client = redis_server.client()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if text in r.getMessage()]
+
+
+def _one_outage(caplog: pytest.LogCaptureFixture, usage: UsageLimiting, choice: str) -> None:
+    """Logged once with the setting's choice, counted once; and Redis was tried again during
+    it (the breaker half-opened), so "once" is not just "tried once"."""
+    assert usage.breaker._failures >= 2, "Redis was not tried again during the outage"
+    (warning,) = _logged(caplog, DOWN)
+    assert choice in warning
+    assert usage.outages == 1
 
 
 async def _throughout(seconds: float, step: Callable[[], Awaitable[None]]) -> int:
@@ -79,8 +99,8 @@ async def _tat(client: aioredis.Redis, prefix: str, key_id: str) -> bytes:
 
 
 async def test_fail_open_counts_in_this_process_while_redis_is_cut(
-    redis_server: RedisServer,
     link: FaultyLink,
+    behind: aioredis.Redis,
     pg_database_url: str,
     redis_prefix: str,
     make_guard: MakeGuard,
@@ -92,36 +112,31 @@ async def test_fail_open_counts_in_this_process_while_redis_is_cut(
     key = await guarded.guard.manager.create(
         account=account, name="open", environment="live", access="secret", rate_limits=["5/m"]
     )
-    client = redis_server.client()
-    try:
-        assert [await guarded.status(key.value) for _ in range(2)] == [200, 200]
-        before = await _tat(client, redis_prefix, key.record.id)
+    assert [await guarded.status(key.value) for _ in range(2)] == [200, 200]
+    before = await _tat(behind, redis_prefix, key.record.id)
 
-        link.cut()
-        statuses: list[int] = []
+    link.cut()
+    statuses: list[int] = []
 
-        async def use() -> None:
-            statuses.append(await guarded.status(key.value))
+    async def use() -> None:
+        statuses.append(await guarded.status(key.value))
 
-        runs = await _throughout(OUTAGE, use)
-        # This process's own count starts fresh: the key's 5, then refused; never 5xx or 401.
-        assert statuses == [200] * 5 + [429] * (runs - 5)
-        assert usage.breaker._failures >= 2, "Redis was not tried again during the outage"
-        assert (_logged(caplog, DOWN), usage.outages, usage.counted_here) == (1, 1, runs)
-        assert "fail open" in next(r.getMessage() for r in caplog.records if DOWN in r.getMessage())
-        assert await _tat(client, redis_prefix, key.record.id) == before  # nothing reached Redis
+    runs = await _throughout(OUTAGE, use)
+    # This process's own count starts fresh: the key's 5, then refused; never 5xx or 401.
+    assert statuses == [200] * 5 + [429] * (runs - 5)
+    _one_outage(caplog, usage, "fail open")
+    assert usage.counted_here == runs
+    assert await _tat(behind, redis_prefix, key.record.id) == before  # nothing reached Redis
 
-        link.restore()
-        # Spent here, not in Redis (2 of 5 used there): the first 200 is Redis counting again.
-        await _until_status(guarded, key.value, 200, meanwhile=429)
-        assert _logged(caplog, UP) == 1 and usage.outages == 1
-        assert await _tat(client, redis_prefix, key.record.id) > before
-        counted_here = usage.counted_here
-        response = await guarded.ping(key.value)
-        assert response.status_code == 200 and limited_item(response)[0] == "5/m"
-        assert usage.counted_here == counted_here
-    finally:
-        await client.aclose()
+    link.restore()
+    # Spent here, not in Redis (2 of 5 used there): the first 200 is Redis counting again.
+    await _until_status(guarded, key.value, 200, meanwhile=429)
+    assert len(_logged(caplog, UP)) == 1 and usage.outages == 1
+    assert await _tat(behind, redis_prefix, key.record.id) > before
+    counted_here = usage.counted_here  # and the polling's 429s, counted here too
+    response = await guarded.ping(key.value)
+    assert response.status_code == 200 and limited_item(response)[0] == "5/m"
+    assert usage.counted_here == counted_here
 
 
 async def test_fail_closed_refuses_limited_keys_only_while_redis_is_cut(
@@ -141,28 +156,24 @@ async def test_fail_closed_refuses_limited_keys_only_while_redis_is_cut(
         for name, limits in (("limited", ["5/m"]), ("unlimited", None), ("revoked", ["5/m"]))
     ]
     await manager.revoke(revoked.record.id)
-    # Always: the unlimited key passes, a mistyped key and a revoked one are refused.
-    expected = {unlimited.value: 200, limited.value[:-1] + "x": 401, revoked.value: 401}
-    assert await guarded.status(limited.value) == 200
+    # Always, Redis or not: the unlimited key passes, a mistyped key and a revoked one do not.
+    mistyped = limited.value[:-1] + ("y" if limited.value.endswith("x") else "x")
+    expected = {unlimited.value: 200, mistyped: 401, revoked.value: 401, limited.value: 200}
 
-    async def use() -> None:
-        for value, status in expected.items():
-            assert await guarded.status(value) == status
-        response = await guarded.ping(limited.value)
-        assert response.status_code == 503, response.text
-        assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    async def check(limited_gets: int) -> None:
+        for value, status in {**expected, limited.value: limited_gets}.items():
+            response = await guarded.ping(value)
+            assert response.status_code == status, response.text
+            if status == 503:
+                assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
 
-    for value, status in expected.items():
-        assert await guarded.status(value) == status
+    await check(200)
     link.cut()
-    runs = await _throughout(OUTAGE, use)
-    assert usage.breaker._failures >= 2, "Redis was not tried again during the outage"
-    assert (_logged(caplog, DOWN), usage.outages, usage.refused_unavailable) == (1, 1, runs)
-    assert "fail closed" in next(r.getMessage() for r in caplog.records if DOWN in r.getMessage())
-    assert usage.counted_here == 0
+    runs = await _throughout(OUTAGE, lambda: check(503))
+    _one_outage(caplog, usage, "fail closed")
+    assert (usage.refused_unavailable, usage.counted_here) == (runs, 0)
 
     link.restore()
     await _until_status(guarded, limited.value, 200, meanwhile=503)
-    assert _logged(caplog, UP) == 1
-    for value, status in expected.items():
-        assert await guarded.status(value) == status
+    assert len(_logged(caplog, UP)) == 1
+    await check(200)
