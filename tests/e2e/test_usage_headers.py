@@ -13,8 +13,8 @@ from keyguard import KeyGuard, Settings
 
 from ._asgi import PING
 from ._servers import UvicornServer
-from ._support import PEPPER, auth
-from ._usage import error_of, limit_fields, limited_item, two_servers
+from ._support import auth
+from ._usage import counted_in_redis, error_of, limit_fields, limited_item, shared_env, two_servers
 
 Servers = tuple[UvicornServer, UvicornServer]
 
@@ -26,12 +26,7 @@ def servers(
     redis_prefix: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Servers]:
-    env = {
-        "KEYGUARD_DATABASE_URL": pg_database_url,
-        "KEYGUARD_PEPPER": PEPPER,
-        "KEYGUARD_REDIS_PREFIX": redis_prefix,
-        "KEYGUARD_REDIS_URL": redis_url,
-    }
+    env = shared_env(pg_database_url, redis_url, redis_prefix)
     yield from two_servers(env, tmp_path_factory.mktemp("uvicorn-headers"), None, None)
 
 
@@ -66,6 +61,7 @@ async def test_the_closest_rate_limit_is_reported_until_it_refuses(
         quota={"remaining": 50, "refillAmount": 50, "refillInterval": "1d"},
     )
     first, second, third, refused = await _in_turn(client, servers, key.value, 4)
+    counted_in_redis(servers)
     policy = '"3/m";q=3;w=60, "hourly";q=1000;w=3600, "quota";q=50;w=86400'
     for left, response in zip((2, 1, 0), (first, second, third), strict=True):
         assert response.status_code == 200, response.text
@@ -96,6 +92,7 @@ async def test_a_quota_closest_to_exhaustion_is_reported_and_refuses_without_ret
         quota={"remaining": 2},
     )
     responses = await _in_turn(client, servers, key.value, 4)
+    counted_in_redis(servers)
     assert [r.status_code for r in responses] == [200, 200, 429, 429]
     for response in responses:
         assert response.headers["ratelimit-policy"] == '"100/s";q=100;w=1, "quota";q=2'

@@ -47,6 +47,9 @@ def _settings(pg_database_url: str, link: FaultyLink, prefix: str, failure: str)
         pepper=PEPPER,
         redis_prefix=prefix,
         rate_limit_failure=failure,
+        # Above the 0.25 s default: a reply slowed by a CPU-starved machine must not open an
+        # outage of its own before the test cuts the link (a cut link fails at once anyway).
+        redis_timeout=2.0,
     )
 
 
