@@ -7,8 +7,9 @@ until Redis answers again, since a rate limit protects capacity and is not authe
 an outage should not take every limited key down with it; fail closed answers 503 for limited
 keys. Either way the first failure of an outage is logged with the choice, recovery is logged,
 and both are counted (`outages`, `counted_here`, `refused_unavailable`). An outage is three
-failures in a row (the breaker opens); a lone failure is handled the same way for its request. Nothing here decides
-whether a key is valid: that was settled before, and is never loosened by an outage here.
+failures in a row (the breaker opens); a lone failure is handled the same way for its request.
+Nothing here decides whether a key is valid: that was settled before, and is never loosened by
+an outage here.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from ._support import OPERATOR, Tab
 from .test_accessibility import assert_accessible
 
 
-def test_rate_limits_and_a_quota_set_on_the_keys_page(tab: Tab) -> None:
+def test_a_wrong_limit_is_named_and_kept(tab: Tab) -> None:
     created = tab.create_key("Metered server")
     tab.go(f"/keys/{created.key_id}")
     page = tab.page
@@ -32,7 +32,16 @@ def test_rate_limits_and_a_quota_set_on_the_keys_page(tab: Tab) -> None:
     expect(page.get_by_label("Requests left")).to_have_value("1000")
     assert_accessible(page, "the usage limits form with a wrong limit")
 
-    limits.fill("100/s, 5000/h")
+
+def test_limits_saved_audited_and_the_quota_reset(tab: Tab) -> None:
+    created = tab.create_key("Metered server")
+    tab.go(f"/keys/{created.key_id}")
+    page = tab.page
+    details = page.locator("section:has(#details-title) dl")
+    page.get_by_label("Limits", exact=True).fill("100/s, 5000/h")
+    page.get_by_label("Requests left").fill("1000")
+    page.get_by_label("Refill to").fill("1000")
+    page.get_by_label("Every", exact=True).fill("1d")
     save(tab)
     expect(page.get_by_role("status")).to_contain_text("Usage limits saved.")
     expect(details.locator("#rate-limits-said")).to_have_text("100/s, 5000/h")
