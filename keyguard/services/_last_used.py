@@ -6,7 +6,6 @@ one on a clean stop. A failed write keeps the times for the next try.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -14,20 +13,21 @@ from datetime import UTC, datetime
 from keyguard.core import KeyguardError
 from keyguard.ports import KeyStore
 
-from ._tasks import stop_tasks
+from ._periodic import PeriodicFlush
 
 __all__ = ["LastUsedRecorder"]
 
 logger = logging.getLogger(__name__)
 
 
-class LastUsedRecorder:
+class LastUsedRecorder(PeriodicFlush):
+    task_name = "keyguard-last-used"
+
     def __init__(self, store: KeyStore, *, interval: float = 5.0) -> None:
+        super().__init__(interval=interval)
         self.store = store
-        self.interval = interval
         # Never replaced, only cleared: the verifier writes to it directly on every hit.
         self.pending_times: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
 
     def touch(self, key_id: str, now: float | None = None) -> None:
         self.pending_times[key_id] = time.time() if now is None else now
@@ -51,20 +51,6 @@ class LastUsedRecorder:
             for key_id, at in batch.items():  # keep the newest for the next try
                 if at > self.pending_times.get(key_id, 0.0):
                     self.pending_times[key_id] = at
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="keyguard-last-used")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            await self.flush()
-
-    async def stop(self) -> None:
-        await stop_tasks([self._task])
-        self._task = None
-        await self.flush()
 
 
 def _describe(exc: Exception) -> str:

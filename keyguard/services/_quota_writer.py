@@ -13,25 +13,25 @@ on a clean stop. A failed write keeps the reports for the next try.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from keyguard.core import KeyguardError, Quota
 from keyguard.ports import KeyStore
 
-from ._tasks import stop_tasks
+from ._periodic import PeriodicFlush
 
 __all__ = ["QuotaWriter"]
 
 logger = logging.getLogger(__name__)
 
 
-class QuotaWriter:
+class QuotaWriter(PeriodicFlush):
+    task_name = "keyguard-quota-writer"
+
     def __init__(self, store: KeyStore, *, interval: float = 5.0) -> None:
+        super().__init__(interval=interval)
         self.store = store
-        self.interval = interval
         self.pending: dict[str, Quota] = {}
-        self._task: asyncio.Task[None] | None = None
 
     def note(self, key_id: str, quota: Quota) -> None:
         self.pending[key_id] = quota  # the newest report of this process wins here
@@ -47,17 +47,3 @@ class QuotaWriter:
             what = str(exc) if isinstance(exc, KeyguardError) else type(exc).__name__
             logger.warning("could not write the quota counts of %d keys: %s", len(batch), what)
             self.pending = {**batch, **self.pending}
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="keyguard-quota-writer")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            await self.flush()
-
-    async def stop(self) -> None:
-        await stop_tasks([self._task])
-        self._task = None
-        await self.flush()

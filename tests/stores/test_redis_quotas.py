@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -24,28 +23,6 @@ from keyguard.core import (
 
 DAY = 86_400_000
 T0 = 1_700_000_000_000
-
-
-def make(url: str, prefix: str) -> RedisRateLimiter:
-    return RedisRateLimiter.from_url(url, prefix=f"{prefix}{secrets.token_hex(3)}:", timeout=1.0)
-
-
-@pytest.fixture
-async def limiter(redis_url: str, redis_prefix: str) -> AsyncIterator[RedisRateLimiter]:
-    limiter = make(redis_url, redis_prefix)
-    yield limiter
-    await limiter.close()
-
-
-@pytest.fixture
-def loop_and_limiter(
-    redis_url: str, redis_prefix: str
-) -> Iterator[tuple[asyncio.AbstractEventLoop, RedisRateLimiter]]:
-    loop = asyncio.new_event_loop()
-    limiter = make(redis_url, redis_prefix)
-    yield loop, limiter
-    loop.run_until_complete(limiter.close())
-    loop.close()
 
 
 @st.composite

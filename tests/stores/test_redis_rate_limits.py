@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -26,29 +26,6 @@ from keyguard.core import CacheUnavailableError, RateLimit, gcra, parse_rate_lim
 # value the script handles for it is a 16-digit double, where any rounding would show.
 WIDEST = RateLimit(104_249_989, 86_400_000, "widest")
 TIMEOUT = 0.25
-
-
-def make(url: str, prefix: str) -> RedisRateLimiter:
-    return RedisRateLimiter.from_url(url, prefix=f"{prefix}{secrets.token_hex(3)}:", timeout=1.0)
-
-
-@pytest.fixture
-async def limiter(redis_url: str, redis_prefix: str) -> AsyncIterator[RedisRateLimiter]:
-    limiter = make(redis_url, redis_prefix)
-    yield limiter
-    await limiter.close()
-
-
-@pytest.fixture
-def loop_and_limiter(
-    redis_url: str, redis_prefix: str
-) -> Iterator[tuple[asyncio.AbstractEventLoop, RedisRateLimiter]]:
-    """For hypothesis, whose examples cannot be coroutines: one loop and client for them all."""
-    loop = asyncio.new_event_loop()
-    limiter = make(redis_url, redis_prefix)
-    yield loop, limiter
-    loop.run_until_complete(limiter.close())
-    loop.close()
 
 
 @st.composite
