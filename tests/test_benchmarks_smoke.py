@@ -77,5 +77,5 @@ def test_harness_measures_and_reports(tmp_path: Path, pg_database_url: str, redi
     assert {"rate_limited", "quota"} <= targets.keys()
     markdown = (tmp_path / "smoke.md").read_text()
     assert "## In-process" in markdown
-    assert "## Targets (issues 5 and 13)" in markdown
+    assert "## Targets (issues 5, 13 and 14)" in markdown
     assert "Targets (issues 5, 13 and 14)" in done.stdout
