@@ -22,6 +22,7 @@ from . import alternatives as alt
 from .apps import LONG_TTL, bare_starlette, keyguard_app
 from .environment import BenchEnv
 from .inprocess import Case, Headers, app_case, call_case, expect_lookups, http_scope, respond
+from .limited import Commands, counted, reference
 from .restricted import ELSEWHERE, FOREIGN_ORIGIN, ORIGIN
 
 __all__ = ["ALTERNATIVES", "LABELS", "auth_header", "build"]
@@ -35,6 +36,8 @@ LABELS = {
     "keyguard.local_hit.restricted_publishable": (
         "  restricted publishable key: 4 permissions, 10 origins"
     ),
+    "keyguard.local_hit.rate_limited": "  rate-limited secret key (1 limit): one EVALSHA",
+    "keyguard.local_hit.quota": "  rate limit + quota: one EVALSHA",
     "keyguard.redis_hit": "keyguard, Redis hit (local cache off)",
     "keyguard.redis_hit.verify": "  Redis hit: verifier.verify(key) alone (no middleware, app)",
     "keyguard.store_hit": "keyguard, Postgres hit (no Redis, no local cache)",
@@ -45,6 +48,8 @@ LABELS = {
     "keyguard.missing.decision": "  no key: decision only (no response sent)",
     "ref.redis_get": "bare redis-py GET of the same entry",
     "ref.asyncpg_fetch": "bare asyncpg prepared fetchrow of the same row",
+    "ref.evalsha.rate_limited": "bare redis-py EVALSHA of the rate-limited key's script call",
+    "ref.evalsha.quota": "bare redis-py EVALSHA of the rate + quota key's script call",
     "alt.starlette_auth": "Starlette AuthenticationMiddleware + asyncpg lookup",
     "alt.base_http": "BaseHTTPMiddleware + asyncpg lookup",
     "alt.fastapi_header": "FastAPI APIKeyHeader dependency + asyncpg lookup",
@@ -110,8 +115,10 @@ def _floor(app: APIKeyMiddleware, key: str) -> Case:
 async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
     local = await _started(stack, keyguard_app(env, local_ttl=LONG_TTL, routes=True))
     hit = app_case("keyguard.local_hit", local, _bearer(env.key), 200)
+    hit = counted(hit, local, _bearer(env.key), evalsha=False, commands=[])
     cases = [_floor(local, env.key), expect_lookups(hit, local, store=0, shared=0)]
     cases += await _restricted_hits(env, stack)
+    cases += await _limited_hits(env, stack)
     for name, redis, store, shared in (
         ("keyguard.redis_hit", True, 0, 1),
         ("keyguard.store_hit", False, 1, 0),
@@ -152,6 +159,20 @@ async def _restricted_hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> l
                 case, app, {**http_scope([*_bearer(key), *headers]), **changes}
             )
         cases.append(expect_lookups(case, app, store=0, shared=0))
+    return cases
+
+
+async def _limited_hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
+    """Issue 14's local-cache hits, each on an app configured as the plain hit's, then its bare
+    EVALSHA reference (the very command it was seen to send, on its own client)."""
+    cases = []
+    for name, key in (("rate_limited", env.limited_key), ("quota", env.quota_key)):
+        app = await _started(stack, keyguard_app(env, local_ttl=LONG_TTL, routes=True))
+        sent: Commands = []
+        case = app_case(f"keyguard.local_hit.{name}", app, _bearer(key), 200)
+        case = counted(case, app, _bearer(key), evalsha=True, commands=sent)
+        cases.append(expect_lookups(case, app, store=0, shared=0))
+        cases.append(reference(f"ref.evalsha.{name}", app, sent))
     return cases
 
 

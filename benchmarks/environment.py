@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from keyguard import Access, KeyGuard, PostgresKeyStore, Settings
 
+from .limited_keys import QUOTA, RATE_LIMITS
 from .restricted import NETWORKS, ORIGINS, PUBLISHABLE_PERMISSIONS, SECRET_PERMISSIONS
 
 __all__ = ["POSTGRES_URL", "REDIS_URL", "BenchEnv", "missing", "run_environment"]
@@ -66,6 +67,9 @@ class BenchEnv:
     restricted_key: str = ""  # secret, with permissions and ten allowed networks
     publishable_key: str = ""  # publishable, not restricted
     restricted_publishable_key: str = ""  # publishable, with permissions and ten allowed origins
+    # Issue 14: secret keys with a rate limit never reached, and a quota too (`limited_keys.py`)
+    limited_key: str = ""
+    quota_key: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -137,6 +141,8 @@ _KEYS: dict[str, dict[str, Any]] = {
         "permissions": PUBLISHABLE_PERMISSIONS,
         "allowed_origins": ORIGINS,
     },
+    "limited_key": {"access": Access.SECRET, "rate_limits": RATE_LIMITS},
+    "quota_key": {"access": Access.SECRET, "rate_limits": RATE_LIMITS, "quota": QUOTA},
 }
 
 

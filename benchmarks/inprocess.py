@@ -29,6 +29,7 @@ from .apps import PATH
 __all__ = [
     "Case",
     "Headers",
+    "Span",
     "app_case",
     "call_case",
     "expect_lookups",

@@ -1,4 +1,4 @@
-"""The targets of issues 5 and 13, each judged from a run's results: met, not met (and by how
+"""The targets of issues 5, 13 and 14, each judged from a run's results: met, not met (and by how
 much), or not measured (and why). Figures, not tests: nothing here fails a build; the verdicts
 are what the README's "How fast" paragraph reports.
 """
@@ -98,6 +98,24 @@ def _restricted(r: Results, key: str, what: str, plain: str, label: str) -> Verd
     return _ratio(key, target, 1.10, "median_us", top, bottom)
 
 
+def _limited(r: Results, key: str, what: str) -> Verdict:
+    """Issue 14: a limited key's local-cache hit against a bare redis-py EVALSHA of the command
+    it sends, in the same rounds: what keyguard adds around its one round trip. The plain
+    (unlimited) hit of the same rounds is named beside it: what limiting costs in all."""
+    target = f"{what} hit <= 1.15x a bare redis-py EVALSHA of the same script, in-process (median)"
+    top, evalsha = _inproc(r, f"keyguard.local_hit.{key}"), _inproc(r, f"ref.evalsha.{key}")
+    verdict = _ratio(key, target, 1.15, "median_us", top, evalsha)
+    plain = _inproc(r, "keyguard.local_hit")
+    if verdict.measured is not None and plain is not None:
+        assert top is not None
+        more = top["median_us"] - plain["median_us"]
+        verdict.detail += (
+            f"; a plain hit: {plain['median_us']:.1f} us, the limited one"
+            f" {top['median_us'] / plain['median_us']:.2f}x ({more:+.1f} us)"
+        )
+    return verdict
+
+
 def _local_hit_e2e(r: Results) -> Verdict:
     target = "local-cache hit >= 0.93x the bare app's end-to-end throughput"
     keyguard, bare = _e2e(r, "keyguard"), _e2e(r, "bare.starlette")
@@ -159,6 +177,8 @@ CHECKS: list[Callable[[Results], Verdict]] = [
         "keyguard.local_hit.publishable",
         "a plain publishable hit",
     ),
+    lambda r: _limited(r, "rate_limited", "rate-limited secret key"),
+    lambda r: _limited(r, "quota", "rate-limited secret key with a quota"),
     _local_hit_e2e,
     lambda r: _rejected(r, "keyguard.garbage", "garbage (bad checksum)"),
     lambda r: _rejected(r, "keyguard.missing", "missing key"),

@@ -21,6 +21,8 @@ CASES = {
     "keyguard.local_hit.restricted_secret",
     "keyguard.local_hit.publishable",
     "keyguard.local_hit.restricted_publishable",
+    "keyguard.local_hit.rate_limited",
+    "keyguard.local_hit.quota",
     "keyguard.redis_hit",
     "keyguard.redis_hit.verify",
     "keyguard.store_hit",
@@ -31,6 +33,8 @@ CASES = {
     "keyguard.missing.decision",
     "ref.redis_get",
     "ref.asyncpg_fetch",
+    "ref.evalsha.rate_limited",
+    "ref.evalsha.quota",
     "alt.starlette_auth",
     "alt.base_http",
     "alt.fastapi_header",
@@ -69,7 +73,9 @@ def test_harness_measures_and_reports(tmp_path: Path, pg_database_url: str, redi
     assert {key for key, t in targets.items() if t["measured"] is None} == END_TO_END
     # Issue 13: each restricted hit judged against the plain hit of its access type.
     assert {"restricted_secret", "restricted_publishable"} <= targets.keys()
+    # Issue 14: each limited hit judged against a bare EVALSHA of the script call it makes.
+    assert {"rate_limited", "quota"} <= targets.keys()
     markdown = (tmp_path / "smoke.md").read_text()
     assert "## In-process" in markdown
-    assert "## Targets (issues 5 and 13)" in markdown
-    assert "Targets (issues 5 and 13)" in done.stdout
+    assert "## Targets (issues 5, 13 and 14)" in markdown
+    assert "Targets (issues 5, 13 and 14)" in done.stdout

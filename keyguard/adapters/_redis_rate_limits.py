@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError, RedisError
 
 from keyguard.core import (
     MAX_RATE_LIMITS,
@@ -39,7 +40,8 @@ from keyguard.core import (
     combined,
 )
 
-from ._redis import KEY_PREFIX, RedisKeyCache, _redis_errors, redis_client
+from ._redis import KEY_PREFIX, RedisKeyCache, _redis_errors, _unavailable, redis_client
+from ._redis_rate_script import GCRA_SCRIPT
 from ._urls import mask_url
 
 __all__ = ["RATE_LIMITS_KEY", "RedisRateLimiter"]
@@ -49,98 +51,7 @@ RATE_LIMITS_KEY = "rl:"  # under the prefix: keyguard:rl:{<key id>}
 _REPLY_HEAD = 6
 _REPLY_PER_LIMIT = 4  # remaining, reset_ms, TAT's whole ms (-1: none), TAT's leftover ticks
 _QUOTA_TTL_MS = 400 * 86_400_000  # past the longest refill interval: a quota is not forgotten
-# KEYS[1]: the key's hash. ARGV: now_ms ('' = Redis's clock), cost, ttl (ms), then the quota:
-# set_at ('' = no quota), remaining, refill amount (-1: none), refill interval, refilled at;
-# then per limit: field, k (ticks per ms), T (interval, ticks), C (capacity, ticks). Reply: see
-# _REPLY_HEAD, then per limit: remaining, reset_ms, tat_ms, tat_ticks.
-_GCRA = """
--- Before Redis 5, TIME followed by writes needs effects replication asked for; later it is
--- the default (and from 7 the only mode, the call a no-op).
-if redis.replicate_commands then redis.replicate_commands() end
-local now
-if ARGV[1] == '' then
-    local time = redis.call('TIME')
-    now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-else
-    now = tonumber(ARGV[1])
-end
-local cost, ttl = tonumber(ARGV[2]), ARGV[3]
--- a // b and a % b for whole doubles 0 <= a <= 2^53: C's fmod is exact; Lua's '%'
--- (a - floor(a / b) * b) rounds a / b first.
-local function divmod(a, b)
-    local r = math.fmod(a, b)
-    return (a - r) / b, r
-end
--- whole ms until `units` fit: ceil((ahead + units*T - C) / k), 0 if they fit now. Each term
--- stays within [-C, C]: exact.
-local function wait(ahead, k, t, c, units)
-    local over = (ahead - c) + units * t
-    if over <= 0 then return 0 end
-    local q, r = divmod(over, k)
-    if r > 0 then q = q + 1 end
-    return q
-end
--- The quota: field 'q' = "set_at:remaining:refilled_at", started from ARGV when it holds
--- another setting's count (or none). A due refill sets it to max(remaining, amount), on the
--- original schedule, as keyguard.core.refilled does.
-local q_set, q_ok, q_left, q_at = ARGV[4], -1, -1, -1
-if q_set ~= '' then
-    local kept = redis.call('HGET', KEYS[1], 'q') or ''
-    local set, left, at = string.match(kept, '^(%d+):(%d+):(%d+)$')
-    if set ~= q_set then left, at = ARGV[5], ARGV[8] end
-    q_left, q_at = tonumber(left), tonumber(at)
-    local amount, every = tonumber(ARGV[6]), tonumber(ARGV[7])
-    if amount >= 0 and now - q_at >= every then
-        local periods = divmod(now - q_at, every)
-        q_at = q_at + periods * every
-        q_left = math.max(q_left, amount)
-    end
-    q_ok = 1
-    if q_left < cost then q_ok = 0 end
-end
-local n = (#ARGV - 8) / 4
-local fields, ks, ts, cs, aheads, tats = {}, {}, {}, {}, {}, {}
-for i = 1, n do
-    local at = 8 + (i - 1) * 4
-    fields[i] = ARGV[at + 1]
-    ks[i], ts[i], cs[i] = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
-end
-local stored = {}
-if n > 0 then stored = redis.call('HMGET', KEYS[1], unpack(fields)) end
-local retry = 0
-for i = 1, n do
-    local ms, ticks = string.match(stored[i] or '', '^(%d+):(%d+)$')
-    -- only this script writes here: an unreadable field (a hand edit) counts as fresh
-    ms, ticks = tonumber(ms), tonumber(ticks)
-    tats[i] = {ms or -1, ticks or 0}
-    aheads[i] = 0
-    if ms and ms >= now then aheads[i] = (ms - now) * ks[i] + ticks end
-    retry = math.max(retry, wait(aheads[i], ks[i], ts[i], cs[i], cost))
-end
-if retry == 0 and q_ok ~= 0 then
-    for i = 1, n do
-        aheads[i] = aheads[i] + cost * ts[i]
-        local ms, ticks = divmod(aheads[i], ks[i])
-        tats[i] = {now + ms, ticks}
-        redis.call('HSET', KEYS[1], fields[i], string.format('%d:%d', now + ms, ticks))
-    end
-    if q_ok == 1 then
-        q_left = q_left - cost
-        redis.call('HSET', KEYS[1], 'q', q_set .. string.format(':%d:%d', q_left, q_at))
-    end
-    redis.call('PEXPIRE', KEYS[1], ttl)
-end
-local reply = {retry == 0 and 1 or 0, retry == 0 and -1 or retry, q_ok, q_left, q_at, now}
-for i = 1, n do
-    local remaining = divmod(cs[i] - aheads[i], ts[i])
-    local reset = 0
-    if aheads[i] > 0 then reset = wait(aheads[i], ks[i], ts[i], cs[i], remaining + 1) end
-    for _, value in ipairs({remaining, reset, tats[i][1], tats[i][2]}) do
-        reply[#reply + 1] = value
-    end
-end
-return reply
-"""
+_MAX_MEMO = 10_000  # keys' script arguments kept: as many as the middleware keeps identities
 
 
 class RedisRateLimiter:
@@ -160,9 +71,13 @@ class RedisRateLimiter:
         # Shared with the cache when built by `sharing`: together they stay within the pool.
         self._gate = gate or asyncio.Semaphore(50)
         self.where = where
-        # redis-py's Script sends EVALSHA and, on NOSCRIPT (a restarted or flushed Redis),
-        # loads the script and sends it again.
-        self._script = client.register_script(_GCRA)
+        # Its SHA is sent with EVALSHA; on NOSCRIPT (a restarted or flushed Redis), redis-py's
+        # Script loads the script and sends it again.
+        self._script = client.register_script(GCRA_SCRIPT)
+        self._memo: dict[
+            tuple[int, int],
+            tuple[Sequence[RateLimit], Quota | None, int | None, tuple[str | int, ...]],
+        ] = {}
 
     @classmethod
     def from_url(
@@ -216,18 +131,45 @@ class RedisRateLimiter:
         """Decide one request under every limit and the quota, as `decide_usage()` would from
         the stored state, in one round trip. `quota` is the key's setting: its count here is
         started from it when it holds another setting's (`Quota.set_at_ms`) or none."""
+        least, tail = self._arguments(limits, quota)
+        if not 0 <= cost <= (cost if least is None else least):
+            raise ValueError("the cost must be from 0 to the smallest limit's count")
+        key = f"{self.prefix}{{{key_id}}}"
+        try:  # not `_redis_errors()`: this is every limited request's path, a try costs less
+            async with self._gate:
+                try:
+                    reply = await self.client.evalsha(
+                        self._script.sha, 1, key, "" if now_ms is None else now_ms, cost, *tail
+                    )
+                except NoScriptError:  # a restarted or flushed Redis: Script loads it again
+                    args = ["" if now_ms is None else now_ms, cost, *tail]
+                    reply = await self._script(keys=[key], args=args)
+        except (RedisError, OSError) as exc:
+            raise _unavailable(self.where, exc) from None
+        return self._decision(reply, limits, quota)
+
+    def _arguments(
+        self, limits: Sequence[RateLimit], quota: Quota | None
+    ) -> tuple[int | None, tuple[str | int, ...]]:
+        """The smallest limit's count, and the script's arguments after now and the cost: the
+        same for every request of a key, so built once per (limits, quota) objects, which the
+        caller keeps per cached record. The memo holds them, so their ids stay theirs."""
+        memo = self._memo.get((id(limits), id(quota)))
+        if memo is not None and memo[0] is limits and memo[1] is quota:
+            return memo[2], memo[3]
         if len(limits) > MAX_RATE_LIMITS:
             raise ValueError(f"at most {MAX_RATE_LIMITS} limits")
-        if not 0 <= cost <= min((limit.limit for limit in limits), default=cost):
-            raise ValueError("the cost must be from 0 to the smallest limit's count")
+        least = min((limit.limit for limit in limits), default=None)
         ttl = max((limit.window_ms for limit in limits), default=1000)
-        args: list[str | int] = ["" if now_ms is None else now_ms, cost]
-        args += [_QUOTA_TTL_MS, *_quota_args(quota)] if quota else [ttl, "", -1, -1, -1, -1]
+        tail: list[str | int] = [_QUOTA_TTL_MS, *_quota_args(quota)] if quota else [ttl]
+        tail += [] if quota else ["", -1, -1, -1, -1]
         for limit in limits:
-            args += [limit.text, limit.ticks_per_ms, limit.interval_ticks, limit.capacity_ticks]
-        async with _redis_errors(self.where), self._gate:
-            reply = await self._script(keys=[self.state_key(key_id)], args=args)
-        return self._decision(reply, limits, quota)
+            tail += [limit.text, limit.ticks_per_ms, limit.interval_ticks, limit.capacity_ticks]
+        if type(limits) is tuple:  # a list could change under the memo
+            if len(self._memo) >= _MAX_MEMO:
+                self._memo.clear()
+            self._memo[(id(limits), id(quota))] = (limits, quota, least, tuple(tail))
+        return least, tuple(tail)
 
     def _decision(
         self, reply: Any, limits: Sequence[RateLimit], quota: Quota | None

@@ -32,6 +32,7 @@ Retry-After field value SHOULD NOT reference a point in time earlier than the re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -91,6 +92,13 @@ def usage_policy(limits: Sequence[RateLimit], quota: Quota | None) -> bytes:
     return ", ".join(items).encode("ascii")
 
 
+@functools.lru_cache(maxsize=256)
+def _quoted(name: str) -> str:
+    """`sf_string(name)` for the RateLimit field, on every limited response: names are few
+    (a limit's text or name, "quota"), so each is quoted once."""
+    return sf_string(name)
+
+
 def _seconds_up(ms: int) -> int:
     return -(-ms // 1000)
 
@@ -138,10 +146,8 @@ def _fields(
     policy: bytes, rows: Sequence[_Row], admitted: bool, retry_after_ms: int | None
 ) -> list[tuple[bytes, bytes]]:
     # The least remaining; on a tie the longest wait (None, never, is the longest).
-    closest = min(
-        rows, key=lambda r: (r.remaining, -(r.reset_ms if r.reset_ms is not None else 2**63))
-    )
-    item = f"{sf_string(closest.name)};r={closest.remaining}"
+    closest = rows[0] if len(rows) == 1 else min(rows, key=_exhaustion)
+    item = f"{_quoted(closest.name)};r={closest.remaining}"
     if closest.reset_ms is not None:
         item += f";t={_seconds_up(closest.reset_ms)}"
     headers = [(_POLICY, policy), (_RATELIMIT, item.encode("ascii"))]
