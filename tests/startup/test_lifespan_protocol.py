@@ -46,8 +46,11 @@ async def guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
 async def _run(app: Any, guard: KeyGuard, server: Server) -> None:
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
     task = asyncio.create_task(run_lifespan(app, guard, scope, server.receive, server.send))
-    await asyncio.sleep(0.05)
-    assert guard.started or "lifespan.startup.failed" in server.sent
+    # Until the start-up is over either way: a fixed pause failed on a loaded machine, where
+    # opening and migrating the SQLite file took longer than it.
+    async with asyncio.timeout(5):
+        while not (guard.started or "lifespan.startup.failed" in server.sent):
+            await asyncio.sleep(0.005)
     server.shut_down()
     await asyncio.wait_for(task, timeout=5)
 
