@@ -31,3 +31,22 @@ async def test_a_count_out_of_range_in_redis_fails_open_not_500(
     assert answer.headers["ratelimit"] == '"quota";r=4'
     assert guard.usage.counted_here == 1
 
+
+async def test_a_stored_refill_of_no_whole_seconds_is_503_not_500(
+    guard: KeyGuard, client_for: Client
+) -> None:
+    key, key_id = await mint(
+        guard, quota={"remaining": 5, "refillAmount": 5, "refillInterval": "1h"}
+    )
+    other, _ = await mint(guard)
+    stored = (await guard.manager.get(key_id)).quota
+    assert stored is not None
+    edited = {"remaining": 5, "refillAmount": 5, "refillIntervalMs": 1500}
+    edited |= {"refilledAtMs": stored.refilled_at_ms, "setAtMs": stored.set_at_ms}
+    async with guard.store._session() as runner:  # type: ignore[attr-defined]
+        await runner.execute(
+            "UPDATE keyguard_keys SET quota = $1 WHERE id = $2", json.dumps(edited), key_id
+        )
+    async with client_for() as client:
+        assert (await client.get("/", headers=bearer(key))).status_code == 503
+        assert (await client.get("/", headers=bearer(other))).status_code == 200
