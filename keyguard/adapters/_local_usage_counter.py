@@ -41,7 +41,7 @@ class LocalUsageCounter:
         now = int(self._clock() * 1000) if now_ms is None else now_ms
         kept = self._kept.get(key_id) or _Kept({}, None)
         counted = kept.quota
-        if quota is not None and (counted is None or counted.set_at_ms != quota.set_at_ms):
+        if quota is not None and (counted is None or counted.set_at_ms < quota.set_at_ms):
             counted = quota  # a new setting (or the first sight of it): its count starts here
         tats = [kept.tats.get(limit.text) for limit in limits]
         decision = decide_usage(tats, None if quota is None else counted, now, limits, cost)

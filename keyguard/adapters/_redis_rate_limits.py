@@ -198,9 +198,12 @@ class RedisRateLimiter:
         )
         state = None
         if quota is not None:
-            if quota_ok < 0 or left < 0 or refilled_at < 0:
-                raise CacheUnavailableError(f"{self.where} answered the quota oddly")
-            state = replace(quota, remaining=left, refilled_at_ms=refilled_at)
+            try:  # a count out of range (a hand-edited hash) fails `Quota`'s own checks
+                if quota_ok < 0:
+                    raise ValueError("no quota decided")
+                state = replace(quota, remaining=left, refilled_at_ms=refilled_at)
+            except ValueError:
+                raise CacheUnavailableError(f"{self.where} answered the quota oddly") from None
         return combined(rate, state, quota_ok != 0, now)
 
     async def forget(self, key_id: str) -> None:

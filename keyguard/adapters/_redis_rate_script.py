@@ -39,14 +39,18 @@ local function wait(ahead, k, t, c, units)
     if r > 0 then q = q + 1 end
     return q
 end
--- The quota: field 'q' = "set_at:remaining:refilled_at", started from ARGV when it holds
--- another setting's count (or none). A due refill sets it to max(remaining, amount), on the
--- original schedule, as keyguard.core.refilled does.
+-- The quota: field 'q' = "set_at:remaining:refilled_at", started from ARGV when it holds an
+-- older setting's count (or none). A newer one's is kept: a process still holding the old
+-- setting for a moment must not start the new count over. A due refill sets it to
+-- max(remaining, amount), on the original schedule, as keyguard.core.refilled does.
 local q_set, q_ok, q_left, q_at = ARGV[4], -1, -1, -1
 if q_set ~= '' then
     local kept = redis.call('HGET', KEYS[1], 'q') or ''
     local set, left, at = string.match(kept, '^(%d+):(%d+):(%d+)$')
-    if set ~= q_set then left, at = ARGV[5], ARGV[8] end
+    if not set or tonumber(set) < tonumber(q_set) then
+        set, left, at = q_set, ARGV[5], ARGV[8]
+    end
+    q_set = set
     q_left, q_at = tonumber(left), tonumber(at)
     local amount, every = tonumber(ARGV[6]), tonumber(ARGV[7])
     if amount >= 0 and now - q_at >= every then

@@ -120,7 +120,10 @@ def decoded_usage(rate_limits: object, quota: object) -> UsageLimits:
 def _decoded_quota(value: object) -> Quota:
     if type(value) is not dict or set(value) != set(_STORED):
         raise ValueError("malformed quota")
-    return Quota(*(value[name] for name in _STORED))  # Quota checks every value
+    quota = Quota(*(value[name] for name in _STORED))  # Quota checks every value but this:
+    if (quota.refill_interval_ms or 0) % 1000:  # every edge writes it in whole seconds
+        raise ValueError("malformed quota")
+    return quota
 
 
 def rate_limit_input(values: object) -> tuple[RateLimit, ...]:

@@ -21,7 +21,8 @@ class UsageCounter(Protocol):
         now_ms: int | None = None,
     ) -> UsageDecision:
         """One request against the key's rate limits and quota, counted if admitted; `quota`
-        is the key's setting (its count restarts when `set_at_ms` differs from the one kept).
+        is the key's setting: its count restarts when its `set_at_ms` is later than the kept
+        one's; an earlier one (a process still holding the old setting) spends the newer count.
         Raises `CacheUnavailableError` when the counter cannot be reached."""
         ...
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from keyguard.adapters import RedisRateLimiter
 from keyguard.core import (
+    MAX_QUOTA,
     CacheUnavailableError,
     Quota,
     RateLimit,
@@ -139,3 +140,14 @@ def test_a_quota_reply_out_of_range_is_cache_unavailable() -> None:
     limiter = RedisRateLimiter(aioredis.Redis())
     with pytest.raises(CacheUnavailableError, match="oddly"):
         limiter._decision(_HEAD, [], Quota(5, None, None, 0, 0))
+
+
+async def test_a_count_out_of_range_in_redis_is_cache_unavailable(
+    limiter: RedisRateLimiter,
+) -> None:
+    """A hand-edited hash under the current setting: the caller's fail-open or fail-closed
+    choice applies, never a ValueError (a 500) from the quota's own checks."""
+    quota = Quota(5, None, None, T0, T0)
+    await limiter.client.hset(limiter.state_key("k"), "q", f"{T0}:{MAX_QUOTA + 10}:{T0}")
+    with pytest.raises(CacheUnavailableError, match="oddly"):
+        await limiter.decide("k", [], quota, now_ms=T0)
