@@ -23,6 +23,7 @@ class Server:
         self.inbox: asyncio.Queue[Message] = asyncio.Queue()
         self.sent: list[str] = []
         self.messages: list[MutableMapping[str, Any]] = []
+        self.started_or_failed = asyncio.Event()  # the start-up's answer went out
         self.inbox.put_nowait({"type": "lifespan.startup"})
 
     async def receive(self) -> Message:
@@ -31,6 +32,8 @@ class Server:
     async def send(self, message: MutableMapping[str, Any]) -> None:
         self.sent.append(message["type"])
         self.messages.append(message)
+        if message["type"].startswith("lifespan.startup."):
+            self.started_or_failed.set()
 
     def shut_down(self) -> None:
         self.inbox.put_nowait({"type": "lifespan.shutdown"})
@@ -46,11 +49,10 @@ async def guard(tmp_path: Path) -> AsyncIterator[KeyGuard]:
 async def _run(app: Any, guard: KeyGuard, server: Server) -> None:
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
     task = asyncio.create_task(run_lifespan(app, guard, scope, server.receive, server.send))
-    # Until the start-up is over either way: a fixed pause failed on a loaded machine, where
-    # opening and migrating the SQLite file took longer than it.
-    async with asyncio.timeout(5):
-        while not (guard.started or "lifespan.startup.failed" in server.sent):
-            await asyncio.sleep(0.005)
+    # Until the start-up is answered either way: a fixed pause failed on a loaded machine,
+    # where opening and migrating the SQLite file took longer than it.
+    await asyncio.wait_for(server.started_or_failed.wait(), timeout=5)
+    assert guard.started or "lifespan.startup.failed" in server.sent
     server.shut_down()
     await asyncio.wait_for(task, timeout=5)
 
