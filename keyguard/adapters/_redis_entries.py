@@ -149,6 +149,7 @@ def _record_json(record: KeyRecord) -> dict[str, Any]:
         "nw": None if record.allowed_networks is None else list(record.allowed_networks),
         "rl": rate_limits_json(record.rate_limits),
         "qt": stored_quota(record.quota),
+        "ca": record.counted_as,
     }
 
 
@@ -178,6 +179,7 @@ def _record(data: Mapping[str, Any]) -> KeyRecord:
         version=_int(data["v"], 0, _MAX_SEQ),
         **limits.as_fields(),
         **decoded_usage(data["rl"], data["qt"]).as_fields(),
+        counted_as=None if data["ca"] is None else _text(data["ca"]),
     )
 
 

@@ -12,7 +12,7 @@ Row = Mapping[str, Any]
 KEY_COLUMNS = (
     "id, account, owner, name, environment, access, prefix, last4, metadata,"
     " created_at, last_used_at, revoked_at, expires_at, replaced_by, version,"
-    " permissions, allowed_origins, allowed_networks, rate_limits, quota"
+    " permissions, allowed_origins, allowed_networks, rate_limits, quota, counted_as"
 )
 CHANGE_COLUMNS = "seq, key_id, digest, event"
 AUDIT_COLUMNS = "id, account, event, key_id, actor, request_id, occurred_at, data, environment"

@@ -78,6 +78,7 @@ class SqlKeyStore(SqlChangeLog):
             version=int(row["version"]),
             **_restrictions(access, row).as_fields(),
             **_usage(row),
+            counted_as=row["counted_as"],
         )
 
     def _time(self, value: Any) -> datetime:

@@ -90,13 +90,13 @@ class SqlTransaction:
         t = self._store.encode_time
         await self._run.execute(
             f"INSERT INTO keyguard_keys ({KEY_COLUMNS}, digest, hash_version) VALUES"
-            f" ({', '.join(f'${n}' for n in range(1, 23))})",
+            f" ({', '.join(f'${n}' for n in range(1, 24))})",
             *(record.id, self._account, record.owner, record.name, record.environment),
             *(record.access.value, record.prefix, record.last4, json.dumps(dict(record.metadata))),
             *(t(record.created_at), t(record.last_used_at), t(record.revoked_at)),
             *(t(record.expires_at), record.replaced_by, record.version),
             *limit_columns(record),
-            *(digest, hash_version),
+            *(record.counted_as, digest, hash_version),
         )
 
     async def update_key(self, record: KeyRecord) -> None:

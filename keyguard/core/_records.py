@@ -79,6 +79,9 @@ class KeyRecord:
     # () no rate limit; no quota when None (see `_usage_limits`).
     rate_limits: tuple[RateLimit, ...] | None = None
     quota: Quota | None = None
+    # Whose counts its use spends (None: its own): a rolled key's successor spends its
+    # predecessor's (the first of the chain's), so a roll hands out no second quota.
+    counted_as: str | None = None
     # The store's change-log sequence number of the key's last change (0: never changed). It
     # only grows, so a cached copy older than a change a process has heard of can be told apart.
     version: int = field(default=0, compare=False)

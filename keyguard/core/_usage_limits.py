@@ -61,8 +61,14 @@ def quota_json(quota: Quota | None) -> dict[str, Any] | None:
     return {
         "remaining": quota.remaining,
         "refillAmount": quota.refill_amount,
-        "refillInterval": None if interval is None else interval_text(interval),
+        "refillInterval": None if interval is None else _every(interval),
     }
+
+
+def _every(ms: int) -> str:
+    """A refill interval always with its count (`1d`, not the rate grammar's bare `d`)."""
+    text = interval_text(ms)
+    return text if text[0].isdigit() else f"1{text}"
 
 
 def parse_quota(value: object, *, now_ms: int, field: str = "quota") -> Quota:

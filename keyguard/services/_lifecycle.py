@@ -243,6 +243,7 @@ class KeyManager(KeyWriter):
                 last_used_at=None,
                 expires_at=None,
                 version=0,
+                counted_as=old.counted_as or old.id,  # one count for the whole roll chain
             )
             created = await self._insert(
                 tx, template, now, actor, request_id, {"rolledFrom": old.id}

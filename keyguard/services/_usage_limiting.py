@@ -44,7 +44,8 @@ _GONE = frozenset({AuditEventType.REVOKED, AuditEventType.DELETED})
 class UsagePlan(NamedTuple):
     """A key's limits as the request path applies them: built once per cached record."""
 
-    key_id: str
+    key_id: str  # the key used: its row gets the quota's count written back
+    counter_id: str  # whose counts it spends: its own, or its roll chain's first key's
     limits: tuple[RateLimit, ...]
     quota: Quota | None
     policy: bytes  # the RateLimit-Policy field: the same on every response of the key
@@ -87,7 +88,9 @@ class UsageLimiting:
             limits = self.defaults.for_key(record.access, record.environment)
         if not limits and record.quota is None:
             return None
-        return UsagePlan(record.id, limits, record.quota, usage_policy(limits, record.quota))
+        counter = record.counted_as or record.id
+        policy = usage_policy(limits, record.quota)
+        return UsagePlan(record.id, counter, limits, record.quota, policy)
 
     async def decide(self, plan: UsagePlan) -> UsageDecision | None:
         """Count one request; None when it cannot be counted and the settings say fail closed."""
@@ -106,7 +109,7 @@ class UsageLimiting:
         if self.shared is not None and self.breaker.allows():
             try:
                 decision = await self.shared.decide(
-                    plan.key_id, plan.limits, plan.quota, now_ms=now
+                    plan.counter_id, plan.limits, plan.quota, now_ms=now
                 )
             except CacheUnavailableError as exc:
                 self.breaker.failure()
@@ -120,7 +123,7 @@ class UsageLimiting:
                 self.refused_unavailable += 1
                 return None
             self.counted_here += 1
-        return await self.local.decide(plan.key_id, plan.limits, plan.quota, now_ms=now)
+        return await self.local.decide(plan.counter_id, plan.limits, plan.quota, now_ms=now)
 
     def _outage(self, exc: CacheUnavailableError) -> None:
         if self._down or not self.breaker.is_open:

@@ -29,6 +29,7 @@ __all__ = [
     "RATE_LIMITED_MESSAGE",
     "REALM_KEY",
     "UNAVAILABLE_MESSAGE",
+    "UNCOUNTED_MESSAGE",
     "UNLISTED_ROUTE_MESSAGE",
     "WRONG_NETWORK_MESSAGE",
     "WRONG_ORIGIN_MESSAGE",
@@ -65,6 +66,10 @@ FROM_BROWSER_MESSAGE = (
     " publishable key in browsers, and keep the secret key on your server."
 )
 UNAVAILABLE_MESSAGE = "API keys cannot be checked right now. Try again shortly."
+UNCOUNTED_MESSAGE = (
+    "This API key's use cannot be counted against its limits right now (the key itself is"
+    " valid). Try again shortly."
+)
 OVER_RATE_MESSAGE = (
     "This API key is over its rate limit. Retry after the number of seconds in Retry-After;"
     " the RateLimit and RateLimit-Policy headers say how much is left and how fast it returns."

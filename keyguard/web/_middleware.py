@@ -198,7 +198,7 @@ class APIKeyMiddleware:
         refusal went out instead."""
         decision = await self._count(plan)
         if decision is None:  # cannot be counted, and the settings say fail closed
-            await self._reject(scope, receive, send, Refusal.UNAVAILABLE)
+            await self._reject(scope, receive, send, Refusal.UNCOUNTED)
             return None
         headers = plan.headers(decision)
         if not decision.admitted:

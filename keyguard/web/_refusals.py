@@ -18,6 +18,7 @@ from ._envelope import (
     QUOTA_SPENT_MESSAGE,
     RATE_LIMITED_MESSAGE,
     UNAVAILABLE_MESSAGE,
+    UNCOUNTED_MESSAGE,
     UNLISTED_ROUTE_MESSAGE,
     WRONG_NETWORK_MESSAGE,
     WRONG_ORIGIN_MESSAGE,
@@ -45,6 +46,7 @@ class Refusal(enum.Enum):
     FROM_BROWSER = "from_browser"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
+    UNCOUNTED = "uncounted"  # a limited key whose use cannot be counted (fail closed)
 
 
 class _Template(NamedTuple):
@@ -67,6 +69,16 @@ class _Template(NamedTuple):
 _OVER_LIMIT = {
     spent: _Template(429, ErrorCode.RATE_LIMITED, message, ()).body_parts
     for spent, message in ((False, OVER_RATE_MESSAGE), (True, QUOTA_SPENT_MESSAGE))
+}
+
+
+# 503s: the key cannot be checked, or (a valid limited key) its use cannot be counted.
+_UNAVAILABLE = {
+    refusal: _Template(503, ErrorCode.SERVICE_UNAVAILABLE, message, ((b"retry-after", b"5"),))
+    for refusal, message in (
+        (Refusal.UNAVAILABLE, UNAVAILABLE_MESSAGE),
+        (Refusal.UNCOUNTED, UNCOUNTED_MESSAGE),
+    )
 }
 
 
@@ -102,9 +114,7 @@ class Refusals:
             Refusal.WRONG_NETWORK: _Template(403, ErrorCode.FORBIDDEN, WRONG_NETWORK_MESSAGE, ()),
             Refusal.FROM_BROWSER: _Template(403, ErrorCode.FORBIDDEN, FROM_BROWSER_MESSAGE, ()),
             Refusal.RATE_LIMITED: _Template(429, ErrorCode.RATE_LIMITED, RATE_LIMITED_MESSAGE, ()),
-            Refusal.UNAVAILABLE: _Template(
-                503, ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, ((b"retry-after", b"5"),)
-            ),
+            **_UNAVAILABLE,
         }
         self._realm = realm
         self._bodies = {refusal: t.body_parts for refusal, t in self._templates.items()}

@@ -26,7 +26,7 @@ def test_create_with_rate_limits_and_a_quota(cli: Cli, account: str) -> None:
     limits = [{"limit": "100/s", "name": "100/s"}, {"limit": "5000/h", "name": "5000/h"}]
     assert _usage(record) == _usage(cli.record(record["id"])) == (limits, limits)
     quota = cli.record(record["id"])["quota"]
-    assert (quota["remaining"], quota["refillAmount"], quota["refillInterval"]) == (1000, 500, "d")
+    assert (quota["remaining"], quota["refillAmount"], quota["refillInterval"]) == (1000, 500, "1d")
     details = _details(cli, record["id"])
     assert details["rate limits"] == "100/s, 5000/h"
     assert details["quota"].startswith("1000 left, refilled to 500 every 1d (next ")

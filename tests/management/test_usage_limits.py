@@ -55,7 +55,7 @@ async def test_a_key_with_limits_shows_them_everywhere(admin: Caller) -> None:
     assert {k: quota[k] for k in ("remaining", "refillAmount", "refillInterval")} == {
         "remaining": 1000,
         "refillAmount": 500,
-        "refillInterval": "d",
+        "refillInterval": "1d",
     }
     next_refill = datetime.fromisoformat(quota["nextRefillAt"])
     assert before + timedelta(days=1) - timedelta(seconds=1) <= next_refill
@@ -98,7 +98,7 @@ async def test_patch_sets_resets_and_lifts_limits_audited(admin: Caller) -> None
         "effectiveRateLimits": _limits("1000/s", "50000/h"),
         "quota": None,
     }
-    shown = {"remaining": 5, "refillAmount": 5, "refillInterval": "h"}
+    shown = {"remaining": 5, "refillAmount": 5, "refillInterval": "1h"}
     assert await _limit_events(admin, key) == [  # newest first
         {
             "from": {"rateLimits": _limits("5/s"), "quota": shown},

@@ -63,3 +63,15 @@ async def test_a_key_without_a_quota_and_an_unknown_key_are_left_alone(
     report = Quota(5, None, None, 1, 1)
     await store.record_quota_usage([(created.record.id, report), ("key_missing", report)])
     assert (await store.get_key(created.record.id)).quota is None  # type: ignore[union-attr]
+
+
+async def test_a_roll_chain_is_counted_as_its_first_key(
+    store: KeyStore, manager: KeyManager
+) -> None:
+    first = await manager.create(account="a", name="q", environment="live", access="secret")
+    second = await manager.roll(first.record.id)
+    third = await manager.roll(second.record.id)
+    for created in (second, third):
+        stored = await store.get_key(created.record.id)
+        assert stored is not None and stored.counted_as == first.record.id
+    assert (await store.get_key(first.record.id)).counted_as is None  # type: ignore[union-attr]

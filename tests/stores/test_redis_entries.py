@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from keyguard import Access, KeyRecord
 from keyguard.adapters._redis_entries import BAD, EntryCodec
-from keyguard.core import SHARED_CACHE_MAC_CONTEXT, derive_key
+from keyguard.core import SHARED_CACHE_MAC_CONTEXT, Quota, derive_key, parse_rate_limit
 from keyguard.ports import StoreChange
 
 from .._records import a_record
@@ -45,6 +45,9 @@ def _fit_access(record: KeyRecord) -> KeyRecord:
     return dataclasses.replace(record, allowed_networks=None)
 
 
+RATE_LIMITS = [parse_rate_limit(t) for t in ("100/s", "5000/h", "20/10s")] + [
+    parse_rate_limit("1/d", "daily")
+]
 records = st.builds(
     KeyRecord,
     id=text,
@@ -67,6 +70,17 @@ records = st.builds(
     | st.lists(st.sampled_from(ORIGINS), min_size=1, unique=True).map(tuple),
     allowed_networks=st.none()
     | st.lists(st.sampled_from(NETWORKS), min_size=1, unique=True).map(tuple),
+    rate_limits=st.none()
+    | st.lists(st.sampled_from(RATE_LIMITS), max_size=3, unique_by=lambda r: r.name).map(tuple),
+    quota=st.none()
+    | st.builds(
+        lambda left, refill, at, set_at: Quota(left, refill[0], refill[1], at, set_at),
+        st.integers(0, 10**12),
+        st.tuples(st.none(), st.none()) | st.tuples(st.integers(1, 10**12), st.just(86_400_000)),
+        st.integers(0, 2**53),
+        st.integers(0, 2**53),
+    ),
+    counted_as=st.none() | text,
 ).map(_fit_access)
 
 

@@ -80,3 +80,30 @@ async def test_a_publishable_key_s_refusal_is_readable_by_its_page(
     assert refused.headers["access-control-allow-origin"] == "https://shop.example"
     exposed = refused.headers["access-control-expose-headers"]
     assert "ratelimit" in exposed and "ratelimit-policy" in exposed and "retry-after" in exposed
+
+
+async def test_a_roll_hands_out_no_second_quota_nor_rate(
+    guard: KeyGuard, client_for: Client
+) -> None:
+    old, old_id = await mint(guard, rate_limits=["3/m"], quota={"remaining": 2})
+    async with client_for() as client:
+        assert (await client.get("/", headers=bearer(old))).status_code == 200
+        new = (await guard.manager.roll(old_id)).value
+        keys = (new, old, new, old)  # the old key works through its grace period
+        answers = [await client.get("/", headers=bearer(key)) for key in keys]
+        assert [a.status_code for a in answers] == [200, 429, 429, 429]
+        assert "quota is spent" in answers[1].json()["error"]["message"]
+
+
+async def test_a_roll_shares_the_rate_too_through_the_whole_chain(
+    guard: KeyGuard, client_for: Client
+) -> None:
+    first, first_id = await mint(guard, rate_limits=["3/m"])
+    async with client_for() as client:
+        assert (await client.get("/", headers=bearer(first))).status_code == 200
+        second = await guard.manager.roll(first_id)
+        third = await guard.manager.roll(second.record.id)
+        assert third.record.counted_as == first_id
+        keys = (second.value, third.value, first, third.value)
+        codes = [(await client.get("/", headers=bearer(key))).status_code for key in keys]
+    assert codes == [200, 200, 429, 429]

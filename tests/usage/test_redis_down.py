@@ -47,7 +47,9 @@ async def test_limited_keys_follow_the_setting_and_nothing_else_changes(
     transport = httpx.ASGITransport(app=middleware)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         with caplog.at_level(logging.INFO, logger="keyguard.services._usage_limiting"):
-            codes = [(await client.get("/", headers=bearer(limited))).status_code for _ in range(3)]
+            answers = [await client.get("/", headers=bearer(limited)) for _ in range(3)]
+        codes = [answer.status_code for answer in answers]
+        message = answers[-1].json()["error"]["message"]
         assert (await client.get("/", headers=bearer(free))).status_code == 200
         wrong = limited[:-6] + ("A" if limited[-6] != "A" else "B") + limited[-5:]
         assert (await client.get("/", headers=bearer(wrong))).status_code == 401
@@ -56,6 +58,7 @@ async def test_limited_keys_follow_the_setting_and_nothing_else_changes(
         assert guard.usage.counted_here == 3
     else:
         assert codes == [503, 503, 503]
+        assert "valid" in message  # the key was checked: only its count could not be kept
         assert guard.usage.refused_unavailable == 3
     said = [r.getMessage() for r in caplog.records if "cannot count usage" in r.getMessage()]
     assert len(said) == 1 and ("fail open" if guard.usage.fail_open else "fail closed") in said[0]
