@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from keyguard._guard import KeyGuard
 from keyguard.core import KeyguardError
 
-__all__ = ["run_lifespan", "startup_failure"]
+__all__ = ["run_lifespan", "start_for_request", "startup_failure"]
 
 logger = logging.getLogger(__name__)
 _STOPS_GUARD = {"lifespan.startup.failed", "lifespan.shutdown.complete", "lifespan.shutdown.failed"}
@@ -34,6 +34,17 @@ def startup_failure(exc: BaseException) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+async def start_for_request(guard: KeyGuard) -> bool:
+    """Start the guard where no lifespan did, for a request that is waiting (so without
+    `start_wait`); False when it cannot, and the request gets a 503."""
+    try:
+        await guard.start(wait=False)
+    except KeyguardError as exc:
+        logger.error("keyguard cannot start: %s", exc)
+        return False
+    return True
 
 
 async def run_lifespan(

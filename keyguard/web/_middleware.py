@@ -18,7 +18,6 @@ from keyguard.core import (
     Access,
     AccessPolicy,
     CredentialProblem,
-    KeyguardError,
     KeyRecord,
     RoutePermissions,
     browser_signal,
@@ -29,11 +28,12 @@ from keyguard.ports import FailureLimiter
 from keyguard.services import Miss, UsagePlan, Verdict
 
 from ._asgi_wrappers import with_headers, with_sunset
+from ._auth_events import AuthEventLog
 from ._cors import answer_preflight, preflight_origin, with_cors
 from ._envelope import REALM_KEY
 from ._identities import Identities, Identity
 from ._json import request_id
-from ._lifespan import run_lifespan
+from ._lifespan import run_lifespan, start_for_request
 from ._refusals import Refusal, Refusals
 from ._request_facts import Attempt, client_address, request_origin_header
 from ._responses import Rejection
@@ -62,6 +62,7 @@ class APIKeyMiddleware:
         route_permissions: Mapping[str, str | Iterable[str]] | None = None,
         refuse_secret_keys_from_browsers: bool = True,
         cors: bool = True,
+        auth_events: bool = True,
     ) -> None:
         self.app = app
         self.guard = guard
@@ -80,6 +81,7 @@ class APIKeyMiddleware:
         self.on_error = on_error
         self.realm = realm
         self.refusals = Refusals(realm)
+        self.auth_events = AuthEventLog(client_address) if auth_events else None
         self._compile(route_permissions, refuse_secret_keys_from_browsers, cors)
 
     def _compile(
@@ -157,7 +159,7 @@ class APIKeyMiddleware:
         if not isinstance(outcome, KeyRecord):
             return await self._reject(scope, receive, send, *outcome)
         if not self._may(outcome, method, scope["path"]):
-            return await self._reject(scope, receive, send, Refusal.FORBIDDEN)
+            return await self._reject(scope, receive, send, Refusal.FORBIDDEN, record=outcome)
         return await self._admit(scope, receive, send, self._identity(outcome))
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send, who: Identity) -> None:
@@ -167,21 +169,23 @@ class APIKeyMiddleware:
             misplaced = rules.misplaced(scope, self.client_address)
             if misplaced is not None:  # a valid key in the wrong place: not a failed attempt
                 self._note_refusal(who.record, misplaced.event, misplaced.data, request_id(scope))
-                return await self._reject(scope, receive, send, misplaced.refusal)
+                refusal = misplaced.refusal
+                return await self._reject(scope, receive, send, refusal, record=who.record)
             if rules.permissions is not None and not self.route_permissions:
                 self._say_no_table()
             elif rules.permissions is not None:
                 needed = self.route_permissions.needed(scope.get("method", "GET"), scope["path"])
                 if needed is None:
-                    return await self._reject(scope, receive, send, Refusal.UNLISTED_ROUTE)
+                    refusal = Refusal.UNLISTED_ROUTE
+                    return await self._reject(scope, receive, send, refusal, record=who.record)
                 missing = rules.permissions.lacking(needed)
                 if missing:
                     rejection = self.refusals.lacking(missing, request_id(scope))
-                    return await self._send_rejection(scope, receive, send, rejection)
+                    return await self._send_rejection(scope, receive, send, rejection, who.record)
             if rules.cors:
                 send = with_cors(send, request_origin_header(scope))
         if who.usage is not None:
-            counted = await self._count_use(scope, receive, send, who.usage)
+            counted = await self._count_use(scope, receive, send, who.usage, who.record)
             if counted is None:
                 return None
             send = counted
@@ -191,24 +195,24 @@ class APIKeyMiddleware:
         return await self.app(scope, receive, send)
 
     async def _count_use(
-        self, scope: Scope, receive: Receive, send: Send, plan: UsagePlan
+        self, scope: Scope, receive: Receive, send: Send, plan: UsagePlan, record: KeyRecord
     ) -> Send | None:
         """Count the request against the key's limits (after every other check: a refused
         request costs none of them): the send that adds the RateLimit fields, or None when a
         refusal went out instead."""
         decision = await self._count(plan)
         if decision is None:  # cannot be counted, and the settings say fail closed
-            await self._reject(scope, receive, send, Refusal.UNCOUNTED)
+            await self._reject(scope, receive, send, Refusal.UNCOUNTED, record=record)
             return None
         headers = plan.headers(decision)
         if not decision.admitted:
             rejection = self.refusals.over_limit(decision.quota_spent, headers, request_id(scope))
-            await self._send_rejection(scope, receive, send, rejection)
+            await self._send_rejection(scope, receive, send, rejection, record)
             return None
         return with_headers(send, headers)
 
     async def _authenticate(self, scope: Scope) -> KeyRecord | tuple[Refusal, float]:
-        if not self.guard.started and not await self._start_guard():
+        if not self.guard.started and not await start_for_request(self.guard):
             return Refusal.UNAVAILABLE, 0.0
         token = extract_key(scope["headers"], accept_x_api_key=self.accept_x_api_key)
         if not isinstance(token, str):
@@ -263,26 +267,29 @@ class APIKeyMiddleware:
         scope[REALM_KEY] = self.realm
 
     async def _reject(
-        self, scope: Scope, receive: Receive, send: Send, refusal: Refusal, wait: float = 0.0
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        refusal: Refusal,
+        wait: float = 0.0,
+        record: KeyRecord | None = None,  # a valid key refused: for the auth event
     ) -> None:
         rejection = self.refusals.make(refusal, request_id(scope), wait)
-        await self._send_rejection(scope, receive, send, rejection)
+        await self._send_rejection(scope, receive, send, rejection, record)
 
     async def _send_rejection(
-        self, scope: Scope, receive: Receive, send: Send, rejection: Rejection
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rejection: Rejection,
+        record: KeyRecord | None = None,
     ) -> None:
-        # Not the path: the client chose it, and a key pasted into a URL must not reach the log.
-        logger.debug("refused a request: %d %s", rejection.status, rejection.code)
+        if self.auth_events is not None:
+            self.auth_events.note(scope, rejection, record)
         if self.on_error is not None:
             outcome = self.on_error(scope, rejection)
             if outcome is not None:
                 await outcome
         await rejection(scope, receive, send)
-
-    async def _start_guard(self) -> bool:
-        try:
-            await self.guard.start(wait=False)  # a request is waiting: no `start_wait` here
-        except KeyguardError as exc:
-            logger.error("keyguard cannot start: %s", exc)
-            return False
-        return True

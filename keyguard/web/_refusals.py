@@ -127,7 +127,7 @@ class Refusals:
             headers = (*headers, (b"retry-after", b"%d" % max(1, int(retry_after))))
         head, middle, tail = self._bodies[refusal]
         body = b"".join((head, request_id.encode(), middle, now_text().encode(), tail))
-        return Rejection(t.status, t.code, request_id, body, headers)
+        return Rejection(t.status, t.code, request_id, body, headers, refusal.value)
 
     def lacking(self, missing: tuple[str, ...], request_id: str) -> Rejection:
         """A 403 naming the permissions a key lacks, with RFC 6750's `insufficient_scope`
@@ -135,13 +135,13 @@ class Refusals:
         not the hot path."""
         body = error_body(ErrorCode.FORBIDDEN, missing_permissions_message(missing), request_id)
         challenge = insufficient_scope(self._realm, missing).encode()
-        return Rejection(
-            403, ErrorCode.FORBIDDEN, request_id, body, ((b"www-authenticate", challenge),)
-        )
+        headers = ((b"www-authenticate", challenge),)
+        return Rejection(403, ErrorCode.FORBIDDEN, request_id, body, headers, "missing_permissions")
 
     def over_limit(self, quota_spent: bool, headers: list[Header], request_id: str) -> Rejection:
         """A 429 for a valid key over its rate limit or out of quota, with the RateLimit
         fields (and Retry-After, when waiting helps) the decision gave."""
         head, middle, tail = self._over_limit[quota_spent]
         body = b"".join((head, request_id.encode(), middle, now_text().encode(), tail))
-        return Rejection(429, ErrorCode.RATE_LIMITED, request_id, body, tuple(headers))
+        reason = "quota_spent" if quota_spent else "over_rate"
+        return Rejection(429, ErrorCode.RATE_LIMITED, request_id, body, tuple(headers), reason)

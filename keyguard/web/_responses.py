@@ -26,6 +26,7 @@ class Rejection(NamedTuple):
     request_id: str
     body: bytes  # the envelope, ready to send
     headers: tuple[tuple[bytes, bytes], ...] = ()
+    reason: str = ""  # which refusal, finer than the code: "invalid", "over_rate", ...
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = self.body
