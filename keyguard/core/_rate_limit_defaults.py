@@ -23,7 +23,7 @@ _ACCESS = {access.code: access for access in Access}
 class RateLimitDefaults:
     """Which limits apply to a key with none of its own; built once, answered from a dict."""
 
-    __slots__ = ("_by_kind", "text")
+    __slots__ = ("_by_kind",)
 
     def __init__(
         self, entries: Mapping[str, str | Iterable[str]], environments: Iterable[str]
@@ -42,13 +42,6 @@ class RateLimitDefaults:
                 self._by_kind[kind] = validate_rate_limits([t.strip() for t in texts if t.strip()])
             except ValidationError as exc:
                 raise ValueError(f"default_rate_limits[{kind}]: {exc.issues[0].message}") from None
-        self.text = ";".join(
-            f"{kind}={','.join(lim.text for lim in limits)}"
-            for kind, limits in self._by_kind.items()
-        )
-
-    def __bool__(self) -> bool:
-        return any(self._by_kind.values())
 
     def for_key(self, access: Access, environment: str) -> tuple[RateLimit, ...]:
         found = self._by_kind.get(f"{access.code}_{environment}")

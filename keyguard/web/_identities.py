@@ -24,11 +24,8 @@ class Identity(NamedTuple):
     user: APIKeyUser
     rules: KeyRules | None  # None: nothing to check or add for this key
     usage: UsagePlan | None  # None: nothing limits its use: no I/O
-
-    @property
-    def plain(self) -> bool:
-        """Nothing to check but the browser signal (if that), nothing to count."""
-        return self.usage is None and (self.rules is None or self.rules.browser_check_only)
+    # Nothing to check but the browser signal (if that), nothing to count: worked out once.
+    plain: bool
 
 
 class Identities:
@@ -47,6 +44,9 @@ class Identities:
                 self._by_id.clear()
             rules = KeyRules.build(record, refuse_browsers=self._refuse_browsers, cors=self._cors)
             usage = self._usage.plan(record)
-            memo = Identity(record, credentials_for(record), APIKeyUser(record), rules, usage)
+            plain = usage is None and (rules is None or rules.browser_check_only)
+            memo = Identity(
+                record, credentials_for(record), APIKeyUser(record), rules, usage, plain
+            )
             self._by_id[record.id] = memo
         return memo
