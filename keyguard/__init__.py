@@ -45,7 +45,15 @@ from keyguard.core import (
     UnavailableError,
     ValidationError,
 )
-from keyguard.ports import FailureLimiter, KeyStore, SharedCache
+from keyguard.ports import (
+    Decision,
+    FailureLimiter,
+    Gauges,
+    KeyStore,
+    Observer,
+    Observers,
+    SharedCache,
+)
 from keyguard.services import KeyChange, KeyManager
 from keyguard.web import APIKeyMiddleware, ManagementAPI, management_routes
 
@@ -67,10 +75,12 @@ __all__ = [
     "AuditQuery",
     "ConflictError",
     "CreatedKey",
+    "Decision",
     "ErrorCode",
     "FailureLimiter",
     "FieldIssue",
     "ForbiddenError",
+    "Gauges",
     "KeyChange",
     "KeyFormat",
     "KeyFormatError",
@@ -88,6 +98,8 @@ __all__ = [
     "LocalFailureLimiter",
     "ManagementAPI",
     "NotFoundError",
+    "Observer",
+    "Observers",
     "Page",
     "ParsedKey",
     "PostgresKeyStore",

@@ -30,7 +30,7 @@ from keyguard.core import (
     UnavailableError,
     derive_key,
 )
-from keyguard.ports import FailureLimiter, KeyStore, SharedCache
+from keyguard.ports import FailureLimiter, Gauges, KeyStore, Observer, SharedCache
 from keyguard.services import (
     MEMORY_MARGIN,
     ChangeFeed,
@@ -41,6 +41,7 @@ from keyguard.services import (
     QuotaWriter,
     RefusalLog,
     UsageLimiting,
+    observed_calls,
     stop_tasks,
 )
 
@@ -59,23 +60,20 @@ class KeyGuard:
         *,
         store: KeyStore | None = None,
         shared_cache: SharedCache | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.settings = s = settings or Settings.from_env()
-        self.store = store or store_from_url(
-            s.database_url, statement_cache_size=s.statement_cache_size, timeout=s.store_timeout
-        )
+        self.observer = observer  # None: nothing reports, and nothing pays for reporting
+        self.store = observed_calls(store or _store(s), observer, "store")
         redis = _redis_cache(s)
-        self.shared_cache = shared_cache or redis
-        self.failure_limiter: FailureLimiter = (
-            RedisFailureLimiter(redis.client, prefix=s.redis_prefix, gate=redis.gate)
-            if redis is not None
-            else LocalFailureLimiter()
-        )
+        self.shared_cache = observed_calls(shared_cache or redis, observer, "redis", "cache.")
+        self.failure_limiter = self._failure_limiter(redis)
         self.key_format = KeyFormat(s.environments)
         self.hasher = KeyHasher(s.pepper)
-        self.last_used = LastUsedRecorder(self.store, interval=s.last_used_interval)
+        interval = s.last_used_interval
+        self.last_used = LastUsedRecorder(self.store, interval=interval, observer=observer)
         self.verifier = self._verifier()
-        self.quota_writer = QuotaWriter(self.store, interval=s.last_used_interval)
+        self.quota_writer = QuotaWriter(self.store, interval=interval, observer=observer)
         self.usage = self._usage(redis)
         self.manager = KeyManager(
             self.store,
@@ -88,6 +86,27 @@ class KeyGuard:
         self.started = False
         self._start_lock = asyncio.Lock()
         self._background: list[asyncio.Task[None]] = []
+        if observer is not None:
+            observer.watch(self.gauges)
+
+    def _failure_limiter(self, redis: RedisKeyCache | None) -> FailureLimiter:
+        if redis is None:
+            return LocalFailureLimiter()
+        s = self.settings
+        limiter = RedisFailureLimiter(redis.client, prefix=s.redis_prefix, gate=redis.gate)
+        return observed_calls(limiter, self.observer, "redis", "failures.")
+
+    def gauges(self) -> Gauges:
+        """What this process holds now: for an observer's gauges (a metrics scrape)."""
+        return Gauges(
+            cached_keys=len(self.verifier.local),
+            breakers_open={
+                "shared_cache": self.verifier.shared.breaker.is_open,
+                "usage_limits": self.usage.breaker.is_open,
+            },
+            change_feed_live=self.feed.live,
+            pending_last_used=self.last_used.pending,
+        )
 
     def _verifier(self) -> KeyVerifier:
         s = self.settings
@@ -101,13 +120,16 @@ class KeyGuard:
             shared_entry_ttl=s.redis_cache_ttl,
             max_staleness=s.max_staleness,
             last_used=self.last_used,
+            observer=self.observer,
         )
 
     def _usage(self, redis: RedisKeyCache | None) -> UsageLimiting:
         """Rate limits and quotas: counted in Redis when there is one, else in this process."""
         s = self.settings
         return UsageLimiting(
-            None if redis is None else RedisRateLimiter.sharing(redis),
+            None
+            if redis is None
+            else observed_calls(RedisRateLimiter.sharing(redis), self.observer, "redis", "usage."),
             LocalUsageCounter(),
             defaults=s.rate_limit_defaults(),
             fail_open=s.rate_limit_failure == "open",
@@ -232,6 +254,12 @@ class KeyGuard:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+def _store(s: Settings) -> KeyStore:
+    return store_from_url(
+        s.database_url, statement_cache_size=s.statement_cache_size, timeout=s.store_timeout
+    )
 
 
 def _redis_cache(s: Settings) -> RedisKeyCache | None:

@@ -230,7 +230,8 @@ class PostgresKeyStore(SqlKeyStore):
         await runner.execute("SELECT pg_advisory_xact_lock($1)", _CHANGE_LOG_LOCK)
         rows = await runner.fetch(
             "INSERT INTO keyguard_changes (key_id, digest, event, occurred_at)"
-            " VALUES ($1, $2, $3, now()) RETURNING seq",
+            # The clock, not the transaction's start: as near the commit as the log can say.
+            " VALUES ($1, $2, $3, clock_timestamp()) RETURNING seq",
             *(key_id, digest, event),
         )
         seq = int(rows[0]["seq"])

@@ -101,11 +101,13 @@ class EntryCodec:
         return now < expires_ms <= now + self._ttl_ms + _CLOCK_SKEW_MS
 
     def sign_change(self, change: StoreChange) -> bytes:
-        body = b"%s %d %s %s" % (
+        body = b"%s %d %s %s %d" % (
             change.key_id.encode(),
             change.seq,
             change.digest.hex().encode(),
             change.event.encode(),
+            # When it committed, in ms by the sender's clock (0: unknown), for the lag metric.
+            0 if change.at is None else int(change.at * 1000),
         )
         return self._mac(b"change ", body) + body
 
@@ -116,9 +118,15 @@ class EntryCodec:
         if not hmac.compare_digest(raw[:_MAC_SIZE], self._mac(b"change ", body)):
             return BAD
         try:
-            key_id, seq, digest, event = body.decode("ascii").split(" ")
+            # Four fields from senders before the commit time was carried.
+            key_id, seq, digest, event, *at = body.decode("ascii").split(" ", 4)
+            at_ms = _int(int(at[0]), 0, _MAX_SEQ) if at else 0
             return StoreChange(
-                _int(int(seq), 0, _MAX_SEQ), _text(key_id), bytes.fromhex(digest), _text(event)
+                _int(int(seq), 0, _MAX_SEQ),
+                _text(key_id),
+                bytes.fromhex(digest),
+                _text(event),
+                at_ms / 1000 if at_ms else None,
             )
         except Exception:
             return BAD

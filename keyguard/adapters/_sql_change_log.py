@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any
 
 from keyguard.ports import StoreChange
@@ -36,6 +37,10 @@ class SqlChangeLog(abc.ABC):
         """SQL for "the store's now, less `seconds`", and the argument for `placeholder`."""
 
     @abc.abstractmethod
+    def decode_time(self, value: Any) -> datetime | None:
+        """A time as this dialect stores it, read back."""
+
+    @abc.abstractmethod
     async def append_change(self, runner: Runner, key_id: str, digest: bytes, event: str) -> int:
         """Insert the change (last in its transaction), set the key's version; the new `seq`."""
 
@@ -51,7 +56,7 @@ class SqlChangeLog(abc.ABC):
         sql += f" ORDER BY seq LIMIT {int(limit)}"
         async with self._session() as runner:
             rows = await runner.fetch(sql, *args)
-        return [_change(row) for row in rows]
+        return [self._change(row) for row in rows]
 
     async def last_change(self) -> int:
         async with self._session() as runner:
@@ -72,6 +77,12 @@ class SqlChangeLog(abc.ABC):
             if len(rows) < _PRUNE_BATCH:
                 return pruned
 
-
-def _change(row: Row) -> StoreChange:
-    return StoreChange(int(row["seq"]), row["key_id"], bytes(row["digest"]), row["event"])
+    def _change(self, row: Row) -> StoreChange:
+        at = self.decode_time(row["occurred_at"])
+        return StoreChange(
+            int(row["seq"]),
+            row["key_id"],
+            bytes(row["digest"]),
+            row["event"],
+            None if at is None else at.timestamp(),
+        )

@@ -14,7 +14,7 @@ KEY_COLUMNS = (
     " created_at, last_used_at, revoked_at, expires_at, replaced_by, version,"
     " permissions, allowed_origins, allowed_networks, rate_limits, quota, counted_as"
 )
-CHANGE_COLUMNS = "seq, key_id, digest, event"
+CHANGE_COLUMNS = "seq, key_id, digest, event, occurred_at"
 AUDIT_COLUMNS = "id, account, event, key_id, actor, request_id, occurred_at, data, environment"
 
 

@@ -37,12 +37,14 @@ class StoredKey(NamedTuple):
 
 class StoreChange(NamedTuple):
     """One row of the change log: key `key_id`, stored under `digest` once the change committed,
-    changed at sequence number `seq` (which became the key's `version`)."""
+    changed at sequence number `seq` (which became the key's `version`), at `at` (Unix
+    seconds, the writer's clock, moments before the commit; None where not carried)."""
 
     seq: int
     key_id: str
     digest: bytes
     event: str
+    at: float | None = None
 
 
 class KeyTransaction(Protocol):

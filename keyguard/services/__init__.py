@@ -9,6 +9,7 @@ from ._last_used import LastUsedRecorder
 from ._leaks import LEAK_ACTOR, LeakAction, LeakFinding, LeakReports
 from ._lifecycle import DEFAULT_GRACE, MAX_GRACE, MAX_PAGE, KeyChange, KeyManager
 from ._local_cache import CachedLookup, LocalCache
+from ._observed_calls import observed_calls
 from ._quota_writer import QuotaWriter
 from ._refusal_log import REFUSAL_ACTOR, REFUSAL_EVENTS, RefusalLog
 from ._shared_tier import SharedTier
@@ -44,5 +45,6 @@ __all__ = [
     "UsageLimiting",
     "UsagePlan",
     "Verdict",
+    "observed_calls",
     "stop_tasks",
 ]

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 
 from keyguard.core import KeyguardError
-from keyguard.ports import KeyStore
+from keyguard.ports import KeyStore, Observer
 
 from ._periodic import PeriodicFlush
 
@@ -22,9 +22,12 @@ logger = logging.getLogger(__name__)
 
 class LastUsedRecorder(PeriodicFlush):
     task_name = "keyguard-last-used"
+    kind = "last_used"
 
-    def __init__(self, store: KeyStore, *, interval: float = 5.0) -> None:
-        super().__init__(interval=interval)
+    def __init__(
+        self, store: KeyStore, *, interval: float = 5.0, observer: Observer | None = None
+    ) -> None:
+        super().__init__(interval=interval, observer=observer)
         self.store = store
         # Never replaced, only cleared: the verifier writes to it directly on every hit.
         self.pending_times: dict[str, float] = {}
@@ -36,9 +39,9 @@ class LastUsedRecorder(PeriodicFlush):
     def pending(self) -> int:
         return len(self.pending_times)
 
-    async def flush(self) -> None:
+    async def write(self) -> int:
         if not self.pending_times:
-            return
+            return 0
         batch = dict(self.pending_times)
         self.pending_times.clear()
         pairs = [(k, datetime.fromtimestamp(t, UTC)) for k, t in batch.items()]
@@ -51,6 +54,8 @@ class LastUsedRecorder(PeriodicFlush):
             for key_id, at in batch.items():  # keep the newest for the next try
                 if at > self.pending_times.get(key_id, 0.0):
                     self.pending_times[key_id] = at
+            return 0
+        return len(pairs)
 
 
 def _describe(exc: Exception) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from time import monotonic
+
+from keyguard.ports import Observer
 
 from ._tasks import stop_tasks
 
@@ -13,14 +16,26 @@ __all__ = ["PeriodicFlush"]
 
 class PeriodicFlush(abc.ABC):
     task_name = "keyguard-flush"
+    kind = "flush"  # as an observer is told
 
-    def __init__(self, *, interval: float) -> None:
+    def __init__(self, *, interval: float, observer: Observer | None = None) -> None:
         self.interval = interval
+        self.observer = observer
         self._task: asyncio.Task[None] | None = None
+        self._last_write = monotonic()
 
     @abc.abstractmethod
+    async def write(self) -> int:
+        """Write what was gathered: how many rows, 0 if none or the write failed. Never
+        raises (a failed write keeps what it had for the next try)."""
+
     async def flush(self) -> None:
-        """Write what was gathered; never raises (a failed write keeps it for the next try)."""
+        written = await self.write()
+        if written:
+            now = monotonic()
+            if self.observer is not None:  # nothing waited longer than since the last write
+                self.observer.flushed(self.kind, written, now - self._last_write)
+            self._last_write = now
 
     def start(self) -> None:
         if self._task is None:

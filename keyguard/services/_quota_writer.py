@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from keyguard.core import KeyguardError, Quota
-from keyguard.ports import KeyStore
+from keyguard.ports import KeyStore, Observer
 
 from ._periodic import PeriodicFlush
 
@@ -27,18 +27,21 @@ logger = logging.getLogger(__name__)
 
 class QuotaWriter(PeriodicFlush):
     task_name = "keyguard-quota-writer"
+    kind = "quota"
 
-    def __init__(self, store: KeyStore, *, interval: float = 5.0) -> None:
-        super().__init__(interval=interval)
+    def __init__(
+        self, store: KeyStore, *, interval: float = 5.0, observer: Observer | None = None
+    ) -> None:
+        super().__init__(interval=interval, observer=observer)
         self.store = store
         self.pending: dict[str, Quota] = {}
 
     def note(self, key_id: str, quota: Quota) -> None:
         self.pending[key_id] = quota  # the newest report of this process wins here
 
-    async def flush(self) -> None:
+    async def write(self) -> int:
         if not self.pending:
-            return
+            return 0
         batch, self.pending = self.pending, {}
         try:
             await self.store.record_quota_usage(list(batch.items()))
@@ -47,3 +50,5 @@ class QuotaWriter(PeriodicFlush):
             what = str(exc) if isinstance(exc, KeyguardError) else type(exc).__name__
             logger.warning("could not write the quota counts of %d keys: %s", len(batch), what)
             self.pending = {**batch, **self.pending}
+            return 0
+        return len(batch)

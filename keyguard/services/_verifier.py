@@ -19,7 +19,7 @@ from time import monotonic
 from typing import NamedTuple, Protocol
 
 from keyguard.core import KeyFormat, KeyHasher, KeyRecord, StoreUnavailableError
-from keyguard.ports import CacheMiss, KeyStore, SharedCache, StoreChange
+from keyguard.ports import CacheMiss, KeyStore, Observer, SharedCache, StoreChange
 
 from ._change_memory import ChangeMemory
 from ._last_used import LastUsedRecorder
@@ -67,6 +67,7 @@ class KeyVerifier:
         shared_entry_ttl: float = 60.0,
         max_staleness: float = 1.0,
         last_used: LastUsedRecorder | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.store = store
         self.hasher = hasher
@@ -77,6 +78,7 @@ class KeyVerifier:
         self.memory = ChangeMemory(keep_for=shared_entry_ttl + MEMORY_MARGIN)
         self.shared = SharedTier(shared_cache, memory=self.memory, max_staleness=max_staleness)
         self.last_used = last_used
+        self.observer = observer
         self.store_lookups = 0  # counts, for tests and metrics; never timings
         self._epoch = 0  # counts changes heard of
         self._touched: dict[bytes, int] = {}  # digest -> the epoch of its last change
@@ -116,6 +118,8 @@ class KeyVerifier:
         entry = self.local.get(digest)
         if entry is None:
             return Miss(digest, token)
+        if self.observer is not None:
+            self.observer.answered("local")
         return self._judge(entry)
 
     async def verify(self, token: str) -> KeyRecord | Verdict:
@@ -175,6 +179,8 @@ class KeyVerifier:
         epoch = self._epoch
         shared = await self.shared.get(digest)
         if not isinstance(shared, CacheMiss):
+            if self.observer is not None:
+                self.observer.answered("redis")
             self._remember(digest, shared, epoch, self.shared.trusted_until)
             return shared
         if admission is not None and not await admission.admit():
@@ -189,6 +195,8 @@ class KeyVerifier:
             # Whatever went wrong, the key was not checked: 503, never 200, never a crash.
             logger.exception("key lookup failed")
             return Verdict.UNAVAILABLE
+        if self.observer is not None:
+            self.observer.answered("store")
         if shared is CacheMiss.ABSENT and self._unchanged(digest, epoch):
             await self.shared.put(digest, record)
         self._remember(digest, record, epoch, read_at + self.local.ttl)
@@ -236,19 +244,23 @@ class KeyVerifier:
             self._fills.pop(digest, None)
             self._touched[digest] = self._epoch
 
-    def learn(self, change: StoreChange) -> list[bytes]:
-        """A change heard of: drop every copy of the key here (under any digest), remember it
-        against stale shared entries; the digests dropped. A change heard of already (by
-        another path, or replayed) changes nothing: its copies went when it was first heard."""
+    def learn(self, change: StoreChange, path: str = "log") -> list[bytes]:
+        """A change heard of (through `path`: "log", "redis" or "local"): drop every copy of
+        the key here (under any digest), remember it against stale shared entries; the digests
+        dropped. A change heard of already (by another path, or replayed) changes nothing: its
+        copies went when it was first heard."""
         if not self.memory.learn(change.key_id, change.seq):
             return []
+        if self.observer is not None:
+            lag = None if change.at is None else max(0.0, time.time() - change.at)
+            self.observer.change_applied(lag, path)
         digests = [change.digest, *self.local.discard_key(change.key_id)]
         self.forget(*digests)
         return digests
 
     def on_shared_change(self, change: StoreChange) -> None:
         """From the shared cache's channel: the fast path (its sender tombstoned already)."""
-        self.learn(change)
+        self.learn(change, "redis")
 
     def on_store_changes(self, changes: Sequence[StoreChange]) -> None:
         """From the change log: applied here at once, then repaired in the shared cache (the
@@ -262,6 +274,8 @@ class KeyVerifier:
         """The manager's listener: this process at once, then every other through the cache.
         Raises if the shared cache could not be told: the others still learn of it from the
         store's change log, within the bound."""
-        logged = StoreChange(change.version, change.key_id, change.digest, change.event.value)
-        digests = self.learn(logged) or [change.digest]  # the log may have told us first
+        logged = StoreChange(
+            change.version, change.key_id, change.digest, change.event.value, time.time()
+        )
+        digests = self.learn(logged, "local") or [change.digest]  # the log may have told us first
         await self.shared.invalidate(digests, logged)

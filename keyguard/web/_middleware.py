@@ -19,7 +19,6 @@ from keyguard.core import (
     AccessPolicy,
     CredentialProblem,
     KeyRecord,
-    RoutePermissions,
     browser_signal,
     candidate_key,
     extract_key,
@@ -34,9 +33,11 @@ from ._envelope import REALM_KEY
 from ._identities import Identities, Identity
 from ._json import request_id
 from ._lifespan import run_lifespan, start_for_request
+from ._observing import ObservedPaths, refused
 from ._refusals import Refusal, Refusals
 from ._request_facts import Attempt, client_address, request_origin_header
 from ._responses import Rejection
+from ._route_gate import RouteGate
 
 __all__ = ["APIKeyMiddleware"]
 
@@ -100,11 +101,13 @@ class APIKeyMiddleware:
         self._cache_first = not self.accept_x_api_key and self.require_environment is None
         self._identity = Identities(self.guard.usage, refuse_browsers=refuse_browsers, cors=cors).of
         self._count = self.guard.usage.decide
-        # Checked for restricted keys only; a route the table does not list is closed to them.
-        self.route_permissions = RoutePermissions(route_permissions or {})
+        self.route_gate = RouteGate(route_permissions, self.refusals)  # for restricted keys
         self._cors = cors
         self._note_refusal = self.guard.refusal_log.note
-        self._told_no_table = False
+        self._observer = self.guard.observer
+        if self._observer is not None:  # else the plain paths, untouched
+            observed = ObservedPaths(self._observer, self._cached, self._attach)
+            self._cached, self._attach = observed.cached, observed.attach  # type: ignore[method-assign]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -112,13 +115,12 @@ class APIKeyMiddleware:
             if kind == "lifespan":
                 return await run_lifespan(self.app, self.guard, scope, receive, send)
             return await self.app(scope, receive, send)
-        if self._has_public_paths and self.policy.is_public(
-            scope.get("method", "GET"), scope["path"]
-        ):
-            scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
+        if self._has_public_paths and self._public(scope):
             return await self.app(scope, receive, send)
         if self._cors and scope.get("method") == "OPTIONS" and await self._preflight(scope, send):
             return None
+        if self._observer is not None:
+            self._observer.verifying(request_id(scope))
         query = scope.get("query_string")
         # `k_` first: most query strings hold none, and skip the regex. No lookup: it is burnt.
         if query and b"k_" in query and KEY_IN_URL.search(query):
@@ -146,6 +148,12 @@ class APIKeyMiddleware:
                     return await self._admit(scope, receive, send, identity)
         return await self._call_slowly(scope, receive, send)
 
+    def _public(self, scope: Scope) -> bool:
+        if self.policy.is_public(scope.get("method", "GET"), scope["path"]):
+            scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
+            return True
+        return False
+
     async def _preflight(self, scope: Scope, send: Send) -> bool:
         """Answer a browser's CORS preflight for a publishable route; False for anything else."""
         asked = preflight_origin(scope)
@@ -171,17 +179,12 @@ class APIKeyMiddleware:
                 self._note_refusal(who.record, misplaced.event, misplaced.data, request_id(scope))
                 refusal = misplaced.refusal
                 return await self._reject(scope, receive, send, refusal, record=who.record)
-            if rules.permissions is not None and not self.route_permissions:
-                self._say_no_table()
-            elif rules.permissions is not None:
-                needed = self.route_permissions.needed(scope.get("method", "GET"), scope["path"])
-                if needed is None:
-                    refusal = Refusal.UNLISTED_ROUTE
-                    return await self._reject(scope, receive, send, refusal, record=who.record)
-                missing = rules.permissions.lacking(needed)
-                if missing:
-                    rejection = self.refusals.lacking(missing, request_id(scope))
-                    return await self._send_rejection(scope, receive, send, rejection, who.record)
+            if rules.permissions is not None:
+                no = self.route_gate.refuses(scope, rules.permissions)
+                if isinstance(no, Refusal):
+                    return await self._reject(scope, receive, send, no, record=who.record)
+                if no is not None:
+                    return await self._send_rejection(scope, receive, send, no, who.record)
             if rules.cors:
                 send = with_cors(send, request_origin_header(scope))
         if who.usage is not None:
@@ -245,17 +248,6 @@ class APIKeyMiddleware:
             return False
         return record.access is _SECRET or self.policy.allows(record.access, method, path)
 
-    def _say_no_table(self) -> None:
-        # Once: the app may check permissions itself (@requires, require()), or may not.
-        if not self._told_no_table:
-            self._told_no_table = True
-            logger.warning(
-                "a key with permissions reached the app, and this middleware has no"
-                " route_permissions: its permissions are checked only where the app asks"
-                " (@requires, require(permissions=...)); pass route_permissions to close every"
-                " route the table does not list to such keys"
-            )
-
     def _attach(self, scope: Scope, who: Identity) -> None:
         state = scope.get("state")
         if state is None:
@@ -288,6 +280,8 @@ class APIKeyMiddleware:
     ) -> None:
         if self.auth_events is not None:
             self.auth_events.note(scope, rejection, record)
+        if self._observer is not None:
+            self._observer.decided(refused(rejection, record))
         if self.on_error is not None:
             outcome = self.on_error(scope, rejection)
             if outcome is not None:

@@ -1,0 +1,120 @@
+"""What keyguard reports as it works, for metrics and traces: the `Observer` hooks.
+
+Off by default (`KeyGuard(observer=None)`): no component then calls anything, and the local-hit
+path is exactly what it was. When on, every hook runs on a request's path or a background
+task: an observer must not block, must not do I/O, and should not raise (a hook that raises
+fails the request it reports on; keyguard does not guard each call, which would cost everyone).
+
+Nothing passed to a hook holds a key value. Labels an observer builds from these values stay
+bounded: `reason`, `code`, `access`, `environment`, `tier`, `system` and `operation` each take a
+handful of values; `key_id` is unbounded and is for traces the operator asked for, never for a
+metric's labels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import NamedTuple
+
+__all__ = ["Decision", "Gauges", "Observer", "Observers"]
+
+
+class Decision(NamedTuple):
+    """How one request's key check ended."""
+
+    accepted: bool
+    reason: str  # "accepted", or the refusal: "missing", "invalid", "over_rate", ...
+    code: str  # the envelope's code ("" when accepted): "INVALID_API_KEY", "RATE_LIMITED", ...
+    status: int  # the status keyguard answered with, or 0 when the request went on to the app
+    access: str  # "secret", "publishable", or "unknown" when no valid key was found
+    environment: str  # "test", "live", ..., or "unknown"
+    key_id: str | None  # the valid key's id, when one was found
+
+
+class Gauges(NamedTuple):
+    """What a process holds right now, read when an observer asks (a scrape, say)."""
+
+    cached_keys: int  # entries in the in-process cache
+    breakers_open: Mapping[str, bool]  # by breaker name: "shared_cache", "usage_limits"
+    change_feed_live: bool  # has the store's change log been read within a few poll intervals
+    pending_last_used: int  # last-used times waiting for the next flush
+
+
+class Observer:
+    """Every hook does nothing: subclass and override the ones you need.
+
+    The order for one request: `verifying`, then `answered` for each lookup that reached a
+    tier, with `call` around each store or Redis call it made, then `decided`, before the app
+    runs (or the refusal is sent).
+    """
+
+    def watch(self, read: Callable[[], Gauges]) -> None:
+        """Called once, as the guard is built: `read()` gives its gauges whenever asked."""
+
+    def verifying(self, request_id: str) -> None:
+        """A request's key check begins (after public paths and CORS preflights, which are not
+        checked)."""
+
+    def answered(self, tier: str) -> None:
+        """A lookup was answered by a tier: "local", "redis" or "store"."""
+
+    def decided(self, decision: Decision) -> None:
+        """The request's key check ended."""
+
+    @contextlib.contextmanager
+    def call(self, system: str, operation: str) -> Iterator[None]:
+        """Around one call to a server: `system` "store" or "redis"; `operation` the call's
+        name ("find_by_digest", "cache.get", "usage.decide", ...). An exception raised in the
+        call passes through (it failed)."""
+        yield
+
+    def change_applied(self, lag: float | None, path: str) -> None:
+        """A key change (revoke, roll, restriction...) reached this process and its cached
+        copies were dropped. `lag`: seconds from the change's commit, by the committing
+        host's clock (None if unknown); `path`: "local" (this process made it), "redis" (the
+        fast notice) or "log" (the store's change log). Reported once per change, by
+        whichever path brought it first."""
+
+    def flushed(self, kind: str, size: int, lag: float) -> None:
+        """A background writer wrote a batch: `kind` "last_used" or "quota"; `size` rows;
+        `lag` seconds since that writer's previous write (the longest an item of the batch
+        can have waited)."""
+
+
+class Observers(Observer):
+    """Several observers as one (Prometheus and OpenTelemetry, say), in the order given."""
+
+    def __init__(self, *observers: Observer) -> None:
+        self.observers = observers
+
+    def watch(self, read: Callable[[], Gauges]) -> None:
+        for observer in self.observers:
+            observer.watch(read)
+
+    def verifying(self, request_id: str) -> None:
+        for observer in self.observers:
+            observer.verifying(request_id)
+
+    def answered(self, tier: str) -> None:
+        for observer in self.observers:
+            observer.answered(tier)
+
+    def decided(self, decision: Decision) -> None:
+        for observer in self.observers:
+            observer.decided(decision)
+
+    @contextlib.contextmanager
+    def call(self, system: str, operation: str) -> Iterator[None]:
+        with contextlib.ExitStack() as calls:
+            for observer in self.observers:
+                calls.enter_context(observer.call(system, operation))
+            yield
+
+    def change_applied(self, lag: float | None, path: str) -> None:
+        for observer in self.observers:
+            observer.change_applied(lag, path)
+
+    def flushed(self, kind: str, size: int, lag: float) -> None:
+        for observer in self.observers:
+            observer.flushed(kind, size, lag)

@@ -1,0 +1,62 @@
+"""The middleware's side of the `Observer` hooks: bound only when an observer is set, so a
+guard without one runs the middleware's plain paths."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.types import Scope
+
+from keyguard.core import KeyRecord
+from keyguard.ports import Decision, Observer
+
+from ._identities import Identity
+from ._responses import Rejection
+
+__all__ = ["ObservedPaths", "refused"]
+
+_UNKNOWN = "unknown"
+
+
+def refused(rejection: Rejection, record: KeyRecord | None) -> Decision:
+    """A refusal as a decision: a valid key refused keeps its access and environment."""
+    if record is None:
+        return Decision(
+            False, rejection.reason, rejection.code, rejection.status, _UNKNOWN, _UNKNOWN, None
+        )
+    return Decision(
+        False,
+        rejection.reason,
+        rejection.code,
+        rejection.status,
+        record.access.value,
+        record.environment,
+        record.id,
+    )
+
+
+class ObservedPaths:
+    """Stand-ins for the middleware's bound `cached` and `attach` that also report."""
+
+    def __init__(
+        self,
+        observer: Observer,
+        cached: Callable[[bytes], KeyRecord | None],
+        attach: Callable[[Scope, Identity], None],
+    ) -> None:
+        self._observer = observer
+        self._plain_cached = cached
+        self._plain_attach = attach
+
+    def cached(self, digest: bytes) -> KeyRecord | None:
+        record = self._plain_cached(digest)
+        if record is not None:
+            self._observer.answered("local")
+        return record
+
+    def attach(self, scope: Scope, who: Identity) -> None:
+        record = who.record
+        self._observer.decided(
+            Decision(True, "accepted", "", 0, record.access.value, record.environment, record.id)
+        )
+        self._plain_attach(scope, who)
