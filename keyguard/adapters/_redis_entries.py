@@ -107,7 +107,7 @@ class EntryCodec:
             change.digest.hex().encode(),
             change.event.encode(),
             # When it committed, in ms by the sender's clock (0: unknown), for the lag metric.
-            0 if change.at is None else int(change.at * 1000),
+            _at_ms(change.at),
         )
         return self._mac(b"change ", body) + body
 
@@ -200,6 +200,11 @@ def _time(ms: object) -> datetime | None:
         return None
     seconds, millis = divmod(_int(ms, 0, _MAX_TIME_MS), 1000)
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000)
+
+
+def _at_ms(at: float | None) -> int:
+    """A commit time as whole milliseconds, 0 for "not known" (and for nonsense)."""
+    return int(at * 1000) if at is not None and 0 < at < _MAX_SEQ / 1000 else 0
 
 
 def _int(value: object, low: int, high: int) -> int:

@@ -44,17 +44,22 @@ class Gauges(NamedTuple):
 class Observer:
     """Every hook does nothing: subclass and override the ones you need.
 
-    The order for one request: `verifying`, then `answered` for each lookup that reached a
-    tier, with `call` around each store or Redis call it made, then `decided`, before the app
-    runs (or the refusal is sent).
+    The order for one request: `verifying` (if `tracks_requests`), then `answered` for each
+    lookup that reached a tier, with `call` around each store or Redis call it made, then
+    `decided`, before the app runs (or the refusal is sent).
     """
+
+    # False: `verifying` is never called, and no request id is minted for it (a counter has
+    # no use for either, and a local hit would pay for both). A tracer sets it.
+    tracks_requests: bool = False
 
     def watch(self, read: Callable[[], Gauges]) -> None:
         """Called once, as the guard is built: `read()` gives its gauges whenever asked."""
 
     def verifying(self, request_id: str) -> None:
         """A request's key check begins (after public paths and CORS preflights, which are not
-        checked)."""
+        checked), with the request's id (the client's `X-Request-ID`, or one minted now and
+        kept for the response). Called only when `tracks_requests` is set."""
 
     def answered(self, tier: str) -> None:
         """A lookup was answered by a tier: "local", "redis" or "store"."""
@@ -87,6 +92,7 @@ class Observers(Observer):
 
     def __init__(self, *observers: Observer) -> None:
         self.observers = observers
+        self.tracks_requests = any(o.tracks_requests for o in observers)
 
     def watch(self, read: Callable[[], Gauges]) -> None:
         for observer in self.observers:
@@ -94,7 +100,8 @@ class Observers(Observer):
 
     def verifying(self, request_id: str) -> None:
         for observer in self.observers:
-            observer.verifying(request_id)
+            if observer.tracks_requests:
+                observer.verifying(request_id)
 
     def answered(self, tier: str) -> None:
         for observer in self.observers:

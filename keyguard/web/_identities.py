@@ -8,6 +8,7 @@ from typing import NamedTuple
 from starlette.authentication import AuthCredentials
 
 from keyguard.core import KeyRecord
+from keyguard.ports import Decision
 from keyguard.services import UsageLimiting, UsagePlan
 
 from ._key_rules import KeyRules
@@ -26,6 +27,7 @@ class Identity(NamedTuple):
     usage: UsagePlan | None  # None: nothing limits its use: no I/O
     # Nothing to check but the browser signal (if that), nothing to count: worked out once.
     plain: bool
+    accepted: Decision  # for an observer: this key's requests let in
 
 
 class Identities:
@@ -45,8 +47,11 @@ class Identities:
             rules = KeyRules.build(record, refuse_browsers=self._refuse_browsers, cors=self._cors)
             usage = self._usage.plan(record)
             plain = usage is None and (rules is None or rules.browser_check_only)
+            accepted = Decision(
+                True, "accepted", "", 0, record.access.value, record.environment, record.id
+            )
             memo = Identity(
-                record, credentials_for(record), APIKeyUser(record), rules, usage, plain
+                record, credentials_for(record), APIKeyUser(record), rules, usage, plain, accepted
             )
             self._by_id[record.id] = memo
         return memo

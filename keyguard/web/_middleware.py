@@ -104,9 +104,11 @@ class APIKeyMiddleware:
         self.route_gate = RouteGate(route_permissions, self.refusals)  # for restricted keys
         self._cors = cors
         self._note_refusal = self.guard.refusal_log.note
-        self._observer = self.guard.observer
-        if self._observer is not None:  # else the plain paths, untouched
-            observed = ObservedPaths(self._observer, self._cached, self._attach)
+        self._observer = observer = self.guard.observer
+        tracks = observer is not None and observer.tracks_requests
+        self._verifying = observer.verifying if observer is not None and tracks else None
+        if observer is not None:  # else the plain paths, untouched
+            observed = ObservedPaths(observer, self._cached, self._attach)
             self._cached, self._attach = observed.cached, observed.attach  # type: ignore[method-assign]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -119,8 +121,8 @@ class APIKeyMiddleware:
             return await self.app(scope, receive, send)
         if self._cors and scope.get("method") == "OPTIONS" and await self._preflight(scope, send):
             return None
-        if self._observer is not None:
-            self._observer.verifying(request_id(scope))
+        if self._verifying is not None:
+            self._verifying(request_id(scope))
         query = scope.get("query_string")
         # `k_` first: most query strings hold none, and skip the regex. No lookup: it is burnt.
         if query and b"k_" in query and KEY_IN_URL.search(query):

@@ -36,7 +36,9 @@ def refused(rejection: Rejection, record: KeyRecord | None) -> Decision:
 
 
 class ObservedPaths:
-    """Stand-ins for the middleware's bound `cached` and `attach` that also report."""
+    """Stand-ins for the middleware's bound `cached` and `attach` that also report. Each
+    costs one call more than the plain one on a local hit: all the decision's fields were
+    worked out with the key's identity."""
 
     def __init__(
         self,
@@ -55,8 +57,5 @@ class ObservedPaths:
         return record
 
     def attach(self, scope: Scope, who: Identity) -> None:
-        record = who.record
-        self._observer.decided(
-            Decision(True, "accepted", "", 0, record.access.value, record.environment, record.id)
-        )
+        self._observer.decided(who.accepted)
         self._plain_attach(scope, who)

@@ -153,6 +153,8 @@ def test_numbers_out_of_range_under_a_valid_mac_are_bad_or_in_range(
         key_id=st.from_regex(r"key_[0-9A-Z]{1,26}", fullmatch=True),
         digest=digests,
         event=st.sampled_from(["api_key.revoked", "api_key.rehashed"]),
+        # Carried in whole milliseconds; none from a sender that did not say.
+        at=st.none() | st.integers(1, 2**45).map(lambda ms: ms / 1000),
     )
 )
 def test_change_notices_round_trip_and_forged_ones_are_bad(change: StoreChange) -> None:
