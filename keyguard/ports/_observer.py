@@ -39,6 +39,7 @@ class Gauges(NamedTuple):
     breakers_open: Mapping[str, bool]  # by breaker name: "shared_cache", "usage_limits"
     change_feed_live: bool  # has the store's change log been read within a few poll intervals
     pending_last_used: int  # last-used times waiting for the next flush
+    notices_live: bool | None = None  # subscribed to Redis's change notices (None: no Redis)
 
 
 class Observer:
