@@ -107,7 +107,9 @@ class EntryCodec:
             change.digest.hex().encode(),
             change.event.encode(),
             # When it committed, in ms by the sender's clock (0: unknown), for the lag metric.
-            0 if change.at is None else int(change.at * 1000),
+            # Rounded, not truncated: 1.001 s is 1000.999... ms as a float. Never negative (a
+            # clock before 1970): the reader would refuse the whole notice.
+            0 if change.at is None else max(0, round(change.at * 1000)),
         )
         return self._mac(b"change ", body) + body
 
