@@ -100,7 +100,9 @@ def client_for(recorder: RecordingObserver) -> Callable[..., httpx.AsyncClient]:
     def make(guard: KeyGuard, **options: Any) -> httpx.AsyncClient:
         options.setdefault("public_paths", ["/health"])
         options.setdefault("publishable_routes", STOREFRONT_PUBLISHABLE_ROUTES)
-        app = APIKeyMiddleware(noting_app(recorder), guard=guard, **options)
+        # The app notes where it ran in the guard's own recorder (this test's, if it has none).
+        own = guard.observer if isinstance(guard.observer, RecordingObserver) else recorder
+        app = APIKeyMiddleware(noting_app(own), guard=guard, **options)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
         return httpx.AsyncClient(transport=transport, base_url="http://test")
 
