@@ -61,19 +61,24 @@ def noting_app(recorder: RecordingObserver) -> ASGIApp:
     return app
 
 
+def hooks_holding_keys(recorders: list[RecordingObserver]) -> list[str]:
+    """The names of the hooks any of whose arguments, as repr shows them, hold something
+    shaped like a key, a key value a test sent, or the end of one."""
+    found = []
+    for recorder in recorders:
+        for hook in recorder.history:
+            text = " ".join(repr(arg) for arg in hook.args)
+            if KEY_SHAPE.search(text) or any(v in text or v[-20:] in text for v in SENT):
+                found.append(hook.name)
+    return found
+
+
 @pytest.fixture(autouse=True)
 def no_key_in_hooks() -> Iterator[None]:
     RecordingObserver.made.clear()
     SENT.clear()
     yield
-    for recorder in RecordingObserver.made:
-        for hook in recorder.history:
-            for arg in hook.args:
-                text = repr(arg)
-                assert not KEY_SHAPE.search(text), f"a key-shaped value reached {hook.name}"
-                for value in SENT:
-                    assert value not in text, f"a key value reached {hook.name}"
-                    assert value[-20:] not in text, f"part of a key reached {hook.name}"
+    assert hooks_holding_keys(RecordingObserver.made) == [], "a key value reached a hook"
 
 
 @pytest.fixture

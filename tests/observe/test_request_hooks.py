@@ -14,7 +14,7 @@ from keyguard.testing import memory_guard
 from keyguard.testing import mint as mint_elsewhere
 
 from ._recording import Hook, RecordingObserver
-from .conftest import Client, bearer, mint, sent
+from .conftest import Client, bearer, hooks_holding_keys, mint, sent
 
 FIND = ("store", "find_by_digest")
 FROM_STORE = [("call", *FIND), ("call.exit", *FIND, None), ("answered", "store")]
@@ -224,3 +224,18 @@ async def _handshake(app: object, headers: list[tuple[bytes, bytes]]) -> list[di
     }
     await app(scope, receive, send)  # type: ignore[operator]
     return sent_messages
+
+
+def test_the_check_for_keys_in_hooks_finds_them() -> None:
+    """The check every test here ends with (conftest.no_key_in_hooks) can fail."""
+    recorder = RecordingObserver()
+    value = sent("sk_test_" + "a" * 38)
+    recorder.verifying("req_1")
+    assert hooks_holding_keys([recorder]) == []
+    with recorder.call("store", f"find {value[-24:]}"):
+        pass
+    recorder.verifying(value)
+    recorder.answered(value.replace("sk_test", "pk_live"))
+    found = hooks_holding_keys([recorder])
+    recorder.history.clear()  # for the check at the end of this test
+    assert found == ["call", "call.exit", "verifying", "answered"]

@@ -143,3 +143,8 @@ async def test_a_redis_call_that_fails_is_reported_failed_and_the_answer_is_docu
         else:
             assert (answer.status_code, decision.reason) == (503, "uncounted")
             assert decision.status == 503 and decision.key_id is not None
+        assert guard.gauges().breakers_open == {"shared_cache": False, "usage_limits": False}
+        for _ in range(3):  # fresh keys, each a cache.get that fails: the breaker opens
+            fresh, _ = await mint(guard)
+            assert (await client.get("/", headers=bearer(fresh))).status_code == 200
+        assert guard.gauges().breakers_open["shared_cache"] is True
