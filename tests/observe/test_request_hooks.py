@@ -130,6 +130,25 @@ async def test_a_publishable_key_on_a_secret_route_is_forbidden_and_answered_onc
     assert recorder.shape()[1:3] == [("answered", "local"), ("decided", "accepted", 0)]
 
 
+async def test_a_rolled_key_in_its_grace_is_answered_once_from_the_cache(
+    guard: KeyGuard, client: httpx.AsyncClient, recorder: RecordingObserver
+) -> None:
+    old, old_id = await mint(guard)
+    new = await guard.manager.roll(old_id)
+    sent(new.value)
+    for tiers in (FROM_STORE, [("answered", "local")]):
+        recorder.take()
+        response = await client.get("/v1/me", headers=bearer(old))
+        assert response.status_code == 200 and "sunset" in response.headers
+        assert recorder.shape() == [
+            ("verifying",),
+            *tiers,
+            ("decided", "accepted", 0),
+            ("app", ANY),
+        ]
+        assert [d.key_id for d in recorder.decisions()] == [old_id]
+
+
 async def test_over_the_rate_limit_and_out_of_quota(
     guard: KeyGuard, client: httpx.AsyncClient, recorder: RecordingObserver
 ) -> None:
