@@ -204,7 +204,9 @@ def _time(ms: object) -> datetime | None:
 
 def _at_ms(at: float | None) -> int:
     """A commit time as whole milliseconds, 0 for "not known" (and for nonsense)."""
-    return int(at * 1000) if at is not None and 0 < at < _MAX_SEQ / 1000 else 0
+    # Rounded, not truncated: 1.001 s is 1000.999... ms as a float. Never negative (a clock
+    # before 1970) nor NaN: the reader would refuse the whole notice.
+    return round(at * 1000) if at is not None and 0 < at < _MAX_SEQ / 1000 else 0
 
 
 def _int(value: object, low: int, high: int) -> int:

@@ -50,7 +50,8 @@ def _timed(
 
 def observed_calls(target: T, observer: Observer | None, system: str, prefix: str = "") -> T:
     """`target` itself when nothing observes; else a stand-in whose calls are reported as
-    `system` and `prefix + method name`."""
-    if observer is None:
+    `system` and `prefix + method name`. None (no Redis, say) stays None: a stand-in for
+    nothing would look like a server to every `is None` check."""
+    if observer is None or target is None:
         return target
     return cast(T, _ObservedCalls(target, observer, system, prefix))

@@ -133,21 +133,21 @@ class APIKeyMiddleware:
             candidate = candidate_key(scope["headers"])
             if candidate is not None:
                 record = self._cached(self._new_digest(candidate).digest())
-                if (
-                    record is not None
-                    and record.replaced_by is None
-                    and (
+                if record is not None:
+                    if record.replaced_by is None and (
                         record.access is _SECRET
                         or self._allows(record.access, scope.get("method", "GET"), scope["path"])
-                    )
-                ):
-                    identity = self._identity(record)
-                    if identity.plain and (
-                        identity.rules is None or browser_signal(scope["headers"]) is None
                     ):
-                        self._attach(scope, identity)
-                        return await self.app(scope, receive, send)
-                    return await self._admit(scope, receive, send, identity)
+                        identity = self._identity(record)
+                        if identity.plain and (
+                            identity.rules is None or browser_signal(scope["headers"]) is None
+                        ):
+                            self._attach(scope, identity)
+                            return await self.app(scope, receive, send)
+                        return await self._admit(scope, receive, send, identity)
+                    # Found, but not for the fast path (a rolled key, a route it may not call):
+                    # decided from this record, not looked up again (once answered, once told).
+                    return await self._let_in(scope, receive, send, record)
         return await self._call_slowly(scope, receive, send)
 
     def _public(self, scope: Scope) -> bool:
@@ -164,13 +164,17 @@ class APIKeyMiddleware:
         )
 
     async def _call_slowly(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope.get("method", "GET")  # a websocket handshake is a GET
         outcome = await self._authenticate(scope)
         if not isinstance(outcome, KeyRecord):
             return await self._reject(scope, receive, send, *outcome)
-        if not self._may(outcome, method, scope["path"]):
-            return await self._reject(scope, receive, send, Refusal.FORBIDDEN, record=outcome)
-        return await self._admit(scope, receive, send, self._identity(outcome))
+        return await self._let_in(scope, receive, send, outcome)
+
+    async def _let_in(self, scope: Scope, receive: Receive, send: Send, record: KeyRecord) -> None:
+        """A valid key: refused if it may not call this route, else on to `_admit`."""
+        method = scope.get("method", "GET")  # a websocket handshake is a GET
+        if not self._may(record, method, scope["path"]):
+            return await self._reject(scope, receive, send, Refusal.FORBIDDEN, record=record)
+        return await self._admit(scope, receive, send, self._identity(record))
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send, who: Identity) -> None:
         """A valid key allowed on this route: checked against its restrictions, then let in."""
