@@ -16,6 +16,7 @@ from keyguard._report import unknown_peppers
 from keyguard._settings import Settings
 from keyguard.adapters import PostgresKeyStore, SQLiteKeyStore
 from keyguard.core import AuditEvent, AuditQuery, KeyQuery, KeyRecord, Page, utcnow
+from keyguard.ports import Observer
 from keyguard.services import KeyChange, KeyManager
 
 from ._output import Output
@@ -64,6 +65,7 @@ class App:
         self.settings = settings
         self.out = out
         self._guard: KeyGuard | None = None
+        self.observer: Observer | None = None  # for the guard, when set before it is made
         self._manager: KeyManager | None = None
         # Why the shared cache did not hear of a change made here, if it did not.
         self.untold: Exception | None = None
@@ -72,7 +74,7 @@ class App:
     def guard(self) -> KeyGuard:
         if self._guard is None:
             try:
-                self._guard = KeyGuard(self.settings)
+                self._guard = KeyGuard(self.settings, observer=self.observer)
             except ValueError as exc:  # a database or Redis URL, the environments...
                 raise BadSettingError(str(exc)) from None
         return self._guard

@@ -11,7 +11,9 @@ from keyguard.demo import (
     ADMIN_PATH,
     DEMO_ACCOUNT,
     demo_banner,
+    demo_metrics,
     ensure_demo_keys,
+    metrics_lines,
     serve,
     store_location,
 )
@@ -26,17 +28,24 @@ __all__ = ["demo", "token_admin_page"]
 
 
 async def demo(app: App, args: argparse.Namespace) -> None:
+    metrics = demo_metrics()  # None without keyguard[metrics]: the banner says how to add it
+    app.observer = None if metrics is None else metrics.observer  # before the guard is made
     guard = app.guard
     keys = await ensure_demo_keys(guard)
     base = f"http://{args.host}:{args.port}"
     page = token_admin_page(guard, DEMO_ACCOUNT)
     sign_in = None if page is None else page.sign_in_link(base + ADMIN_PATH)
     # The banner is the one place the demo's new values are shown: stdout, like `keys create`.
-    app.out.line(demo_banner(keys, base, admin_sign_in=sign_in, store=store_location(guard)))
+    banner = demo_banner(keys, base, admin_sign_in=sign_in, store=store_location(guard))
+    app.out.line(banner + "\n" + metrics_lines(base, metrics))
     try:
-        routes = management_routes(guard)
         await serve(
-            guard, host=args.host, port=args.port, management_routes=routes, admin_page=page
+            guard,
+            host=args.host,
+            port=args.port,
+            management_routes=management_routes(guard),
+            admin_page=page,
+            metrics=None if metrics is None else metrics.app,
         )
     finally:
         await guard.stop()

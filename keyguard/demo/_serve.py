@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from keyguard._guard import KeyGuard
 from keyguard.core import KeyRedactingFilter
@@ -28,6 +29,7 @@ def make_server(
     port: int = 8000,
     management_routes: Sequence[BaseRoute] = (),
     admin_page: AdminPage | None = None,
+    metrics: ASGIApp | None = None,
     log_level: str = "info",
 ) -> uvicorn.Server:
     """A `uvicorn.Server` for the storefront, not started; `serve` runs one to the end."""
@@ -35,7 +37,9 @@ def make_server(
         import uvicorn
     except ImportError as exc:
         raise ImportError("the demo server needs uvicorn: pip install 'keyguard[server]'") from exc
-    app = create_app(guard, management_routes=management_routes, admin_page=admin_page)
+    app = create_app(
+        guard, management_routes=management_routes, admin_page=admin_page, metrics=metrics
+    )
     # lifespan "on": the guard starts with the server and flushes last-used times as it stops.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
     redact_keys_in_server_logs()  # after Config: it (re)configures uvicorn's loggers
@@ -61,6 +65,7 @@ async def serve(
     port: int = 8000,
     management_routes: Sequence[BaseRoute] = (),
     admin_page: AdminPage | None = None,
+    metrics: ASGIApp | None = None,
     log_level: str = "info",
 ) -> None:
     """Serve the storefront until the process is interrupted (Ctrl-C stops it cleanly)."""
@@ -70,6 +75,7 @@ async def serve(
         port=port,
         management_routes=management_routes,
         admin_page=admin_page,
+        metrics=metrics,
         log_level=log_level,
     )
     await server.serve()

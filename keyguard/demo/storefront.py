@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from keyguard._guard import KeyGuard
 from keyguard.core import KeyRecord, NotFoundError, detail_view, utcnow
@@ -29,6 +30,7 @@ from keyguard.web import (
 from ._catalogue import Catalogue, parse_new_product
 from ._http import read_json
 from ._index import index, what_to_try
+from ._metrics import METRICS_PATH
 
 if TYPE_CHECKING:  # the admin page is optional: keyguard[admin]
     from keyguard.web.admin import AdminPage
@@ -72,13 +74,14 @@ def create_app(
     *,
     management_routes: Sequence[BaseRoute] = (),
     admin_page: AdminPage | None = None,
+    metrics: ASGIApp | None = None,
 ) -> Starlette:
-    """The storefront behind `APIKeyMiddleware`, with `management_routes` beside it and the
-    admin page at `ADMIN_PATH` when one is given (it signs people in itself: no API key)."""
+    """The storefront behind `APIKeyMiddleware`, with `management_routes` beside it, the
+    admin page at `ADMIN_PATH` when one is given (it signs people in itself: no API key) and
+    `metrics` (a `keyguard.metrics.metrics_app`, which checks its own token) at `METRICS_PATH`."""
     admin_routes = [] if admin_page is None else [admin_page.mount(ADMIN_PATH)]
-    public_paths = ["/", "/health"]  # "/" is that path alone, not everything below it
-    if admin_page is not None:
-        public_paths += admin_page.public_paths(ADMIN_PATH)
+    metrics_routes = [] if metrics is None else [Route(METRICS_PATH, metrics)]
+    public_paths = _public_paths(admin_page, metrics)
     app = Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
@@ -89,6 +92,7 @@ def create_app(
             Route("/v1/storefront/public/{path:path}", public_page, methods=["GET"]),
             *management_routes,
             *admin_routes,
+            *metrics_routes,
         ],
         middleware=[
             Middleware(
@@ -105,6 +109,15 @@ def create_app(
     app.state.catalogue = Catalogue()
     app.state.index = what_to_try(management_routes, None if admin_page is None else ADMIN_PATH)
     return app
+
+
+def _public_paths(admin_page: AdminPage | None, metrics: ASGIApp | None) -> list[str]:
+    public_paths = ["/", "/health"]  # "/" is that path alone, not everything below it
+    if admin_page is not None:
+        public_paths += admin_page.public_paths(ADMIN_PATH)
+    if metrics is not None:  # a scrape is not a request to count, nor one with an API key
+        public_paths.append(METRICS_PATH)
+    return public_paths
 
 
 def _key(request: Request) -> KeyRecord:
