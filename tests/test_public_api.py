@@ -1,6 +1,7 @@
-"""The public API, pinned: every public name of `keyguard`, `keyguard.web`, `keyguard.fastapi`
-and `keyguard.testing`, read from the modules themselves (`vars()`), must be listed here and in the
-module's `__all__`. Adding, removing or renaming one fails this test: do it on purpose."""
+"""The public API, pinned: every public name of `keyguard`, `keyguard.web`, `keyguard.fastapi`,
+`keyguard.testing` and `keyguard.tracing`, read from the modules themselves (`vars()`), must be
+listed here and in the module's `__all__`. Adding, removing or renaming one fails this test: do
+it on purpose."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import keyguard
 import keyguard.fastapi
 import keyguard.testing
+import keyguard.tracing
 import keyguard.web
 import keyguard.web.admin
 import keyguard.web.secret_scanning
@@ -104,8 +106,10 @@ PUBLIC = {
         "require",
     },
     keyguard.testing: {"MEMORY_DATABASE_URL", "TEST_ACCOUNT", "memory_guard", "mint", "mint_sync"},
+    keyguard.tracing: {"TracingObserver"},
 }
-# Subpackages, present as attributes once imported: the layers (internal) and the edges.
+# Subpackages (and the optional modules), present as attributes once imported: the layers
+# (internal) and the edges.
 SUBPACKAGES = {
     "adapters",
     "cli",
@@ -115,6 +119,7 @@ SUBPACKAGES = {
     "ports",
     "services",
     "testing",
+    "tracing",
     "web",
 }
 
