@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -162,3 +163,20 @@ async def test_a_store_that_fails_is_an_error_on_both_spans(
     assert lookup.attributes is not None
     assert lookup.attributes["error.type"]
     assert [e.name for e in lookup.events] == ["exception"]
+
+
+@pytest.mark.postgres
+async def test_postgres_calls_name_their_database(
+    guard_for: GuardFor,
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+    pg_database_url: str,
+) -> None:
+    guard = guard_for(TracingObserver(tracer_provider=provider), database_url=pg_database_url)
+    key = await mint(guard)
+    async with guarded(guard) as http:
+        assert (await http.get("/orders", headers=bearer(key))).status_code == 200
+    (lookup,) = children(exporter, only_verify_span(exporter))
+    assert lookup.attributes is not None
+    assert lookup.attributes["db.system"] == "postgresql"
+    assert lookup.attributes["db.operation"] == "find_by_digest"
