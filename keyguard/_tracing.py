@@ -44,6 +44,8 @@ class TracingObserver(Observer):
     when None); `record_key_id`: put the valid key's id on the span (`keyguard.key_id`), for
     operators who want to find a key's requests in their traces."""
 
+    tracks_requests = True  # `verifying` starts each check's span, with the request's id
+
     def __init__(
         self,
         *,
