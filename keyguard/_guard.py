@@ -41,6 +41,7 @@ from keyguard.services import (
     QuotaWriter,
     RefusalLog,
     UsageLimiting,
+    background_task,
     observed_calls,
     stop_tasks,
 )
@@ -187,7 +188,7 @@ class KeyGuard:
                 " any key; set KEYGUARD_PEPPER"
             )
         listen = self.shared_cache.listen(self.verifier.on_shared_change)
-        self._background = [asyncio.create_task(listen, name="keyguard-change-notices")]
+        self._background = [background_task(listen, "keyguard-change-notices")]
 
     @property
     def known_hash_versions(self) -> set[str]:

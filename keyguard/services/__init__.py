@@ -13,7 +13,7 @@ from ._observed_calls import observed_calls
 from ._quota_writer import QuotaWriter
 from ._refusal_log import REFUSAL_ACTOR, REFUSAL_EVENTS, RefusalLog
 from ._shared_tier import SharedTier
-from ._tasks import stop_tasks
+from ._tasks import background_task, stop_tasks
 from ._usage_limiting import UsageLimiting, UsagePlan
 from ._verifier import MEMORY_MARGIN, KeyVerifier, Miss, StoreAdmission, Verdict
 
@@ -45,6 +45,7 @@ __all__ = [
     "UsageLimiting",
     "UsagePlan",
     "Verdict",
+    "background_task",
     "observed_calls",
     "stop_tasks",
 ]

@@ -20,7 +20,7 @@ from time import monotonic
 from keyguard.core import KeyguardError
 from keyguard.ports import KeyStore, StoreChange
 
-from ._tasks import stop_tasks
+from ._tasks import background_task, stop_tasks
 
 __all__ = ["ChangeFeed"]
 
@@ -69,11 +69,9 @@ class ChangeFeed:
                 break
             after = page[-1].seq
         self._synced(started)
-        self._tasks = [asyncio.create_task(self._follow(), name="keyguard-change-feed")]
+        self._tasks = [background_task(self._follow(), "keyguard-change-feed")]
         if self.notifications:
-            self._tasks.append(
-                asyncio.create_task(self._watch(), name="keyguard-change-notifications")
-            )
+            self._tasks.append(background_task(self._watch(), "keyguard-change-notifications"))
 
     async def stop(self) -> None:
         await stop_tasks(self._tasks)

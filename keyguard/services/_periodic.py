@@ -9,7 +9,7 @@ from time import monotonic
 
 from keyguard.ports import Observer
 
-from ._tasks import stop_tasks
+from ._tasks import background_task, stop_tasks
 
 __all__ = ["PeriodicFlush"]
 
@@ -39,7 +39,7 @@ class PeriodicFlush(abc.ABC):
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self.task_name)
+            self._task = background_task(self._run(), self.task_name)
 
     async def _run(self) -> None:
         while True:
