@@ -58,10 +58,10 @@ class TracingObserver(Observer):
         self._check: ContextVar[_Check | None] = ContextVar(
             f"keyguard_tracing_{id(self):x}", default=None
         )
-        self._systems = {"redis": "redis"}  # keyguard's system name -> OpenTelemetry's db.system
+        self._systems = {"redis": "redis"}  # keyguard's system -> db.system.name
 
     def watch(self, read: Callable[[], Gauges]) -> None:
-        """Learn which database the store is, for `db.system` on its calls."""
+        """Learn which database the store is, for `db.system.name` on its calls."""
         try:
             system = _store_system(getattr(read, "__self__", None))
             if system is not None:
@@ -124,10 +124,10 @@ class TracingObserver(Observer):
 
     def _start_call(self, system: str, operation: str) -> tuple[trace.Span, object] | None:
         try:
-            attributes = {"keyguard.system": system, "db.operation": operation}
+            attributes = {"keyguard.system": system, "db.operation.name": operation}
             db_system = self._systems.get(system)
             if db_system is not None:
-                attributes["db.system"] = db_system
+                attributes["db.system.name"] = db_system
             span = self._tracer.start_span(
                 f"keyguard.{system} {operation}", kind=_CLIENT, attributes=attributes
             )

@@ -20,19 +20,11 @@ _UNKNOWN = "unknown"
 
 def refused(rejection: Rejection, record: KeyRecord | None) -> Decision:
     """A refusal as a decision: a valid key refused keeps its access and environment."""
+    code = str(rejection.code)  # the bare name, not the enum: for labels and attributes
+    reason, status = rejection.reason, rejection.status
     if record is None:
-        return Decision(
-            False, rejection.reason, rejection.code, rejection.status, _UNKNOWN, _UNKNOWN, None
-        )
-    return Decision(
-        False,
-        rejection.reason,
-        rejection.code,
-        rejection.status,
-        record.access.value,
-        record.environment,
-        record.id,
-    )
+        return Decision(False, reason, code, status, _UNKNOWN, _UNKNOWN, None)
+    return Decision(False, reason, code, status, record.access.value, record.environment, record.id)
 
 
 class ObservedPaths:

@@ -52,8 +52,8 @@ async def test_a_store_miss_then_a_local_hit(
     assert lookup.kind is SpanKind.CLIENT
     assert lookup.attributes == {
         "keyguard.system": "store",
-        "db.system": "sqlite",
-        "db.operation": "find_by_digest",
+        "db.system.name": "sqlite",
+        "db.operation.name": "find_by_digest",
     }
     assert hit.attributes["keyguard.tier"] == "local"
     assert hit.attributes["keyguard.request_id"] == second.headers["x-request-id"]
@@ -178,5 +178,5 @@ async def test_postgres_calls_name_their_database(
         assert (await http.get("/orders", headers=bearer(key))).status_code == 200
     (lookup,) = children(exporter, only_verify_span(exporter))
     assert lookup.attributes is not None
-    assert lookup.attributes["db.system"] == "postgresql"
-    assert lookup.attributes["db.operation"] == "find_by_digest"
+    assert lookup.attributes["db.system.name"] == "postgresql"
+    assert lookup.attributes["db.operation.name"] == "find_by_digest"

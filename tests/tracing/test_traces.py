@@ -79,8 +79,8 @@ async def test_another_process_answer_from_redis(
     assert get.name == "keyguard.redis cache.get"
     assert get.kind is SpanKind.CLIENT
     assert get.attributes is not None
-    assert get.attributes["db.system"] == "redis"
-    assert get.attributes["db.operation"] == "cache.get"
+    assert get.attributes["db.system.name"] == "redis"
+    assert get.attributes["db.operation.name"] == "cache.get"
 
 
 async def test_no_span_holds_a_key_value(
