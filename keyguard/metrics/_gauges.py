@@ -3,7 +3,8 @@
 Several guards may report to one `PrometheusMetrics` (an app with two middlewares' guards, or
 tests). Their gauges are then combined into one value each, as one process's: the counts
 (`cached_keys`, `pending_last_used`) are summed, a breaker is open (1) if any guard's is, and
-the change feed is live (1) only if every guard's is. A guard that is gone (garbage-collected)
+the change feed (and Redis's notices, among guards with Redis) is live (1) only if every
+guard's is. A guard that is gone (garbage-collected)
 stops being read.
 """
 
@@ -64,6 +65,11 @@ class WatchedGauges(Collector):
             f"{p}change_feed_live",
             "1 when the store's change log has been read within a few poll intervals, else 0.",
         )
+        notices = GaugeMetricFamily(
+            f"{p}notices_live",
+            "1 while subscribed to Redis's change notices (the fast invalidation path), else 0;"
+            " absent without Redis.",
+        )
         breakers = GaugeMetricFamily(
             f"{p}breaker_open",
             "1 while a circuit breaker is open (its server is not being asked), else 0.",
@@ -73,9 +79,12 @@ class WatchedGauges(Collector):
             cached.add_metric((), sum(g.cached_keys for g in all_gauges))
             pending.add_metric((), sum(g.pending_last_used for g in all_gauges))
             live.add_metric((), float(all(g.change_feed_live for g in all_gauges)))
+            with_redis = [g.notices_live for g in all_gauges if g.notices_live is not None]
+            if with_redis:
+                notices.add_metric((), float(all(with_redis)))
             for name, is_open in _breakers(all_gauges).items():
                 breakers.add_metric((name,), float(is_open))
-        yield from (cached, breakers, live, pending)
+        yield from (cached, breakers, live, notices, pending)
 
 
 def _breakers(all_gauges: list[Gauges]) -> dict[str, bool]:

@@ -3,6 +3,7 @@ each Redis call, and a Redis that is down counted in `keyguard_call_errors_total
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -83,3 +84,23 @@ async def test_a_redis_that_is_down_counts_errors_and_the_store_answers(
     assert sample(metrics, LOOKUPS, tier="store") == 1
     assert sample(metrics, ERRORS, system="redis", operation="cache.get") == 1
     assert sample(metrics, REDIS_SECONDS, operation="cache.get") == 1  # timed all the same
+
+
+async def test_notices_live_follows_the_subscription_and_is_absent_without_redis(
+    settings: Settings, tmp_path: Path
+) -> None:
+    metrics = PrometheusMetrics()
+    guard = KeyGuard(settings, observer=metrics)
+    assert sample(metrics, "keyguard_notices_live") == 0  # not started: not subscribed
+    async with guard:
+        for _ in range(100):  # bounded: the listener subscribes moments after the start
+            if guard.gauges().notices_live:
+                break
+            await asyncio.sleep(0.05)
+        assert sample(metrics, "keyguard_notices_live") == 1
+    assert sample(metrics, "keyguard_notices_live") == 0  # stopped: the listener is gone
+    alone = PrometheusMetrics()
+    lone = KeyGuard(Settings(database_url=f"sqlite:///{tmp_path}/alone.db"), observer=alone)
+    assert lone.gauges().notices_live is None
+    assert alone.registry.get_sample_value("keyguard_cached_keys") == 0  # it is read...
+    assert alone.registry.get_sample_value("keyguard_notices_live") is None  # ...no such series
