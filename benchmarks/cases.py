@@ -23,6 +23,7 @@ from .apps import LONG_TTL, bare_starlette, keyguard_app
 from .environment import BenchEnv
 from .inprocess import Case, Headers, app_case, call_case, expect_lookups, http_scope, respond
 from .limited import Commands, counted, reference
+from .observed import metered, metrics
 from .restricted import ELSEWHERE, FOREIGN_ORIGIN, ORIGIN
 
 __all__ = ["ALTERNATIVES", "LABELS", "auth_header", "build"]
@@ -31,6 +32,7 @@ LABELS = {
     "bare.starlette": "bare Starlette app (baseline)",
     "floor": "floor: extract_key + keyed BLAKE3 + dict lookup",
     "keyguard.local_hit": "keyguard, local-cache hit",
+    "keyguard.local_hit.metrics": "  local-cache hit, metrics on (issue 15)",
     "keyguard.local_hit.restricted_secret": "  restricted secret key: 5 permissions, 10 networks",
     "keyguard.local_hit.publishable": "keyguard, local-cache hit, publishable key + Origin",
     "keyguard.local_hit.restricted_publishable": (
@@ -39,6 +41,7 @@ LABELS = {
     "keyguard.local_hit.rate_limited": "  rate-limited secret key (1 limit): one EVALSHA",
     "keyguard.local_hit.quota": "  rate limit + quota: one EVALSHA",
     "keyguard.redis_hit": "keyguard, Redis hit (local cache off)",
+    "keyguard.redis_hit.metrics": "  Redis hit, metrics on (issue 15)",
     "keyguard.redis_hit.verify": "  Redis hit: verifier.verify(key) alone (no middleware, app)",
     "keyguard.store_hit": "keyguard, Postgres hit (no Redis, no local cache)",
     "keyguard.store_hit.verify": "  Postgres hit: verifier.verify(key) alone",
@@ -117,6 +120,7 @@ async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
     hit = app_case("keyguard.local_hit", local, _bearer(env.key), 200)
     hit = counted(hit, local, _bearer(env.key), evalsha=False, commands=[])
     cases = [_floor(local, env.key), expect_lookups(hit, local, store=0, shared=0)]
+    cases.append(await _metered(env, stack, "keyguard.local_hit", local, local_ttl=LONG_TTL))
     cases += await _restricted_hits(env, stack)
     cases += await _limited_hits(env, stack)
     for name, redis, store, shared in (
@@ -126,12 +130,33 @@ async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
         app = await _started(stack, keyguard_app(env, redis=redis, local_ttl=0))
         case = app_case(name, app, _bearer(env.key), 200)
         cases.append(expect_lookups(case, app, store=store, shared=shared))
+        if redis:
+            cases.append(await _metered(env, stack, name, app, local_ttl=0))
         # A second app, so that each case's lookup counters count only its own requests.
         alone = await _started(stack, keyguard_app(env, redis=redis, local_ttl=0))
         verify = functools.partial(alone.verifier.verify, env.key)
         case = call_case(f"{name}.verify", verify, lambda r: isinstance(r, KeyRecord), awaited=True)
         cases.append(expect_lookups(case, alone, store=store, shared=shared))
     return cases
+
+
+async def _metered(
+    env: BenchEnv,
+    stack: contextlib.AsyncExitStack,
+    plain_name: str,
+    plain: APIKeyMiddleware,
+    *,
+    local_ttl: float,
+) -> Case:
+    """Issue 15: the plain hit `plain_name` again, on an app configured as its `plain` one's
+    but with a metrics observer; proved on by a scrape (`observed.metered`)."""
+    routes = local_ttl > 0  # the plain local hit's app has the route table, the Redis hit's not
+    app = keyguard_app(env, local_ttl=local_ttl, routes=routes, observer=metrics())
+    app = await _started(stack, app)
+    case = app_case(f"{plain_name}.metrics", app, _bearer(env.key), 200)
+    shared = 0 if local_ttl > 0 else 1
+    case = expect_lookups(case, app, store=0, shared=shared)
+    return metered(case, app, plain, _bearer(env.key))
 
 
 async def _restricted_hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
