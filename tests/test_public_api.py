@@ -1,6 +1,7 @@
-"""The public API, pinned: every public name of `keyguard`, `keyguard.web`, `keyguard.fastapi`
-and `keyguard.testing`, read from the modules themselves (`vars()`), must be listed here and in the
-module's `__all__`. Adding, removing or renaming one fails this test: do it on purpose."""
+"""The public API, pinned: every public name of `keyguard`, `keyguard.web`, `keyguard.fastapi`,
+`keyguard.metrics` and `keyguard.testing`, read from the modules themselves (`vars()`), must be
+listed here and in the module's `__all__`. Adding, removing or renaming one fails this test: do
+it on purpose."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 import keyguard
 import keyguard.fastapi
+import keyguard.metrics
 import keyguard.testing
 import keyguard.web
 import keyguard.web.admin
@@ -103,6 +105,14 @@ PUBLIC = {
         "install_error_handlers",
         "require",
     },
+    keyguard.metrics: {
+        "FLUSH_LAG_BUCKETS",
+        "FLUSH_SIZE_BUCKETS",
+        "LAG_BUCKETS",
+        "LATENCY_BUCKETS",
+        "PrometheusMetrics",
+        "metrics_app",
+    },
     keyguard.testing: {"MEMORY_DATABASE_URL", "TEST_ACCOUNT", "memory_guard", "mint", "mint_sync"},
 }
 # Subpackages, present as attributes once imported: the layers (internal) and the edges.
@@ -112,6 +122,7 @@ SUBPACKAGES = {
     "core",
     "demo",
     "fastapi",
+    "metrics",
     "ports",
     "services",
     "testing",

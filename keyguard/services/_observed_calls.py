@@ -50,7 +50,8 @@ def _timed(
 
 def observed_calls(target: T, observer: Observer | None, system: str, prefix: str = "") -> T:
     """`target` itself when nothing observes; else a stand-in whose calls are reported as
-    `system` and `prefix + method name`."""
-    if observer is None:
+    `system` and `prefix + method name`. None stays None (no Redis configured): a stand-in for
+    nothing would pass every `is None` check and be called as if Redis were there."""
+    if observer is None or target is None:
         return target
     return cast(T, _ObservedCalls(target, observer, system, prefix))
