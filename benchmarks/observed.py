@@ -1,93 +1,30 @@
-"""Issue 15's observers as the benchmark builds them, and the scrape that proves one is on.
+"""Issue 15's metrics as the benchmark turns them on, and the scrape that proves they are on.
 
-`metrics()` gives keyguard's `PrometheusMetrics` (`keyguard.metrics`) on a registry of its own.
-Until that module exists on this branch it gives `StandInMetrics`: an `Observer` that does what
-a counter-and-histogram observer must do on a request's path (a labelled Counter's `inc` per
-`answered` and per `decided`, a Histogram's `observe` of each server call's duration), so the
-cost measured is of the same kind. The report says which one ran (`NAME`).
-
-`accepted(metrics)` reads, from a real text-format scrape of the observer's registry, how many
-requests it counted as accepted: the cases compare it with the requests they sent, so a case
-named "metrics on" cannot pass with metrics off.
+`metrics()` gives keyguard's `PrometheusMetrics` on a registry of its own, so each case's
+scrape counts only its own requests. `accepted(metrics)` reads, from a real text-format scrape
+of that registry (what `metrics_app` serves), how many requests it counted as accepted: the
+cases compare it with the requests they sent, so a case named "metrics on" cannot pass with
+metrics off.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import time
-from collections.abc import Iterator
-from typing import Any
-
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from keyguard import APIKeyMiddleware, Decision, Observer
+from keyguard import APIKeyMiddleware, Observer
+from keyguard.metrics import PrometheusMetrics
 
 from .inprocess import Case, Headers, http_scope, respond
 
-__all__ = ["CHECK_REQUESTS", "NAME", "StandInMetrics", "accepted", "metered", "metrics"]
+__all__ = ["CHECK_REQUESTS", "accepted", "metered", "metrics"]
 
 CHECK_REQUESTS = 20  # requests the check sends and then finds counted in a scrape
 
 
-class StandInMetrics(Observer):
-    """A counter-and-histogram observer with the hooks a local hit and a Redis hit reach."""
-
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry()
-        self._answered = Counter(
-            "keyguard_lookups", "Lookups, by the tier that answered", ["tier"],
-            registry=self.registry,
-        )  # fmt: skip
-        self._decided = Counter(
-            "keyguard_requests",
-            "Requests checked, by outcome",
-            ["outcome", "access", "environment"],
-            registry=self.registry,
-        )
-        self._calls = Histogram(
-            "keyguard_call_seconds",
-            "Calls to a server, by system and operation",
-            ["system", "operation"],
-            registry=self.registry,
-        )
-
-    def answered(self, tier: str) -> None:
-        self._answered.labels(tier).inc()
-
-    def decided(self, decision: Decision) -> None:
-        self._decided.labels(decision.reason, decision.access, decision.environment).inc()
-
-    @contextlib.contextmanager
-    def call(self, system: str, operation: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._calls.labels(system, operation).observe(time.perf_counter() - start)
-
-
-def _real() -> type[Any] | None:
-    """`keyguard.metrics.PrometheusMetrics` once issue 15's module is on this branch."""
-    try:
-        module = importlib.import_module("keyguard.metrics")
-    except ImportError:
-        return None
-    found: type[Any] = module.PrometheusMetrics
-    return found
-
-
-NAME = "stand-in (benchmarks.observed.StandInMetrics)" if _real() is None else "PrometheusMetrics"
-
-
-def metrics() -> Observer:
-    """A metrics observer on a registry of its own (each case counts only its requests)."""
-    real = _real()
-    if real is None:
-        return StandInMetrics()
-    made: Observer = real(registry=CollectorRegistry())
-    return made
+def metrics() -> PrometheusMetrics:
+    """keyguard's metrics observer, as its README shows it, on a registry of its own."""
+    return PrometheusMetrics(registry=CollectorRegistry())
 
 
 def accepted(observer: Observer) -> float:

@@ -26,7 +26,6 @@ from .cases import ALTERNATIVES, LABELS, build
 from .e2e import LoadSettings, run_e2e
 from .environment import POSTGRES_URL, REDIS_URL, BenchEnv, missing, run_environment
 from .machine import describe_machine, versions
-from .observed import NAME as METRICS_OBSERVER
 
 __all__ = ["MODES", "Mode", "main"]
 
@@ -99,7 +98,6 @@ def _notes(args: argparse.Namespace, absent: dict[str, str]) -> list[str]:
     notes = [
         "garbage is measured on its 401 path: the failure limit is lifted, else one client's"
         " garbage becomes 429s after 20 requests (a path as cheap)",
-        f"metrics on (issue 15): {METRICS_OBSERVER}",
     ]
     if "wrk" in absent:
         notes.append(f"end to end skipped: {absent['wrk']}")
