@@ -106,6 +106,7 @@ class KeyGuard:
             },
             change_feed_live=self.feed.live,
             pending_last_used=self.last_used.pending,
+            notices_live=None if self.shared_cache is None else self.shared_cache.listening,
         )
 
     def _verifier(self) -> KeyVerifier:

@@ -51,7 +51,7 @@ def test_the_readme_names_every_extra_users_install() -> None:
     readme = (ROOT / "README.md").read_text()
     install = readme[readme.index("## Install") :]
     install = install[: install.index("\n## ", 1)]
-    for extra in ("server", "fastapi", "admin", "github"):
+    for extra in ("server", "fastapi", "admin", "github", "tracing"):
         assert f'pip install "keyguard[{extra}]"' in install, extra
         assert extra in PYPROJECT["project"]["optional-dependencies"]
 

@@ -1,7 +1,7 @@
 """The public API, pinned: every public name of `keyguard`, `keyguard.web`, `keyguard.fastapi`,
-`keyguard.metrics` and `keyguard.testing`, read from the modules themselves (`vars()`), must be
-listed here and in the module's `__all__`. Adding, removing or renaming one fails this test: do
-it on purpose."""
+`keyguard.metrics`, `keyguard.testing` and `keyguard.tracing`, read from the modules themselves
+(`vars()`), must be listed here and in the module's `__all__`. Adding, removing or renaming one
+fails this test: do it on purpose."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import keyguard
 import keyguard.fastapi
 import keyguard.metrics
 import keyguard.testing
+import keyguard.tracing
 import keyguard.web
 import keyguard.web.admin
 import keyguard.web.secret_scanning
@@ -114,8 +115,10 @@ PUBLIC = {
         "metrics_app",
     },
     keyguard.testing: {"MEMORY_DATABASE_URL", "TEST_ACCOUNT", "memory_guard", "mint", "mint_sync"},
+    keyguard.tracing: {"TracingObserver"},
 }
-# Subpackages, present as attributes once imported: the layers (internal) and the edges.
+# Subpackages (and the optional modules), present as attributes once imported: the layers
+# (internal) and the edges.
 SUBPACKAGES = {
     "adapters",
     "cli",
@@ -126,6 +129,7 @@ SUBPACKAGES = {
     "ports",
     "services",
     "testing",
+    "tracing",
     "web",
 }
 

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -110,6 +111,7 @@ class RedisKeyCache:
         self.gate = asyncio.Semaphore(max_connections)
         self.prefix = prefix
         self.channel = prefix + CHANNEL
+        self.listening = False
         self.codec = EntryCodec(mac_key, ttl=max(ttl, negative_ttl))
         self._ttl_ms = int(ttl * 1000)
         self._negative_ttl_ms = int(negative_ttl * 1000)
@@ -222,15 +224,22 @@ class RedisKeyCache:
     async def _listen_once(self, on_change: Callable[[StoreChange], None]) -> None:
         async with self.client.pubsub() as pubsub:
             await pubsub.subscribe(self.channel)
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is None or message["type"] != "message":
-                    continue
-                change = self.codec.open_change(message["data"])
-                if change is BAD:
-                    logger.warning("ignored a change notice that failed its check")
-                else:
-                    on_change(change)
+            self.listening = True
+            try:
+                await self._deliver(pubsub, on_change)
+            finally:
+                self.listening = False
+
+    async def _deliver(self, pubsub: PubSub, on_change: Callable[[StoreChange], None]) -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is None or message["type"] != "message":
+                continue
+            change = self.codec.open_change(message["data"])
+            if change is BAD:
+                logger.warning("ignored a change notice that failed its check")
+            else:
+                on_change(change)
 
     async def ping(self) -> None:
         async with _redis_errors(self.where), self.gate:

@@ -28,6 +28,9 @@ class SharedCache(Protocol):
     """Every call fails within a short timeout of its own (`CacheUnavailableError`): the
     verifier adds none, since it runs on every miss. Nothing else may escape a call."""
 
+    # Is `listen` subscribed now (its notices arriving)? For a gauge: the fast path is live.
+    listening: bool
+
     async def get(self, digest: bytes) -> KeyRecord | CacheMiss | None:
         """The record, None for a cached "no such key", or why there is nothing to use."""
 

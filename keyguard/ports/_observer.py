@@ -39,6 +39,7 @@ class Gauges(NamedTuple):
     breakers_open: Mapping[str, bool]  # by breaker name: "shared_cache", "usage_limits"
     change_feed_live: bool  # has the store's change log been read within a few poll intervals
     pending_last_used: int  # last-used times waiting for the next flush
+    notices_live: bool | None = None  # subscribed to Redis's change notices (None: no Redis)
 
 
 class Observer:
@@ -76,10 +77,12 @@ class Observer:
 
     def change_applied(self, lag: float | None, path: str) -> None:
         """A key change (revoke, roll, restriction...) reached this process and its cached
-        copies were dropped. `lag`: seconds from the change's commit, by the committing
-        host's clock (None if unknown); `path`: "local" (this process made it), "redis" (the
-        fast notice) or "log" (the store's change log). Reported once per change, by
-        whichever path brought it first."""
+        copies were dropped. `lag`: seconds from the change's commit (None if unknown), by
+        the clock that stamped it: the store's for the change log (PostgreSQL's, or the
+        writing host's for SQLite), the committing process's for Redis notices; so hosts
+        whose clocks disagree shift it by the difference (it is never below 0). `path`:
+        "local" (this process made it), "redis" (the fast notice) or "log" (the store's
+        change log). Reported once per change, by whichever path brought it first."""
 
     def flushed(self, kind: str, size: int, lag: float) -> None:
         """A background writer wrote a batch: `kind` "last_used" or "quota"; `size` rows;

@@ -98,10 +98,12 @@ async def test_changes_reach_every_listener_and_forged_ones_do_not(
         await cache.client.publish(cache.channel, b"key_01 43 " + b"ab" * 32 + b" forged")
         await cache.invalidate([b"f" * 32], change)
         await _until(lambda: heard == [change])
+        assert other.listening  # what the notices_live gauge reads
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
         await other.close()
+    assert not other.listening
 
 
 async def _subscribed(cache: RedisKeyCache) -> bool:
@@ -125,6 +127,7 @@ async def test_the_listener_keeps_trying_after_losing_redis(
     listener = asyncio.create_task(cache.listen(lambda change: None))
     try:
         await _until(lambda: _count(caplog, "change notices from Redis lost") >= 2)
+        assert not cache.listening
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
