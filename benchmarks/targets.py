@@ -131,6 +131,12 @@ def _metrics(r: Results, key: str, plain: str, what: str) -> Verdict:
         verdict.detail += (
             f" ({more:+.2f} us); CPU per request {cpu} = {top['cpu_us'] / bottom['cpu_us']:.2f}x"
         )
+        traced = _inproc(r, f"{plain}.traced")  # no target: what tracing adds, for the record
+        if traced is not None:
+            verdict.detail += (
+                f"; metrics + tracing: {traced['median_us']:.1f} us,"
+                f" {traced['median_us'] / bottom['median_us']:.2f}x"
+            )
     return verdict
 
 

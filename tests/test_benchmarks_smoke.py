@@ -19,6 +19,7 @@ CASES = {
     "floor",
     "keyguard.local_hit",
     "keyguard.local_hit.metrics",
+    "keyguard.local_hit.traced",
     "keyguard.local_hit.restricted_secret",
     "keyguard.local_hit.publishable",
     "keyguard.local_hit.restricted_publishable",
