@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from keyguard import APIKeyMiddleware, KeyGuard, Settings
+from keyguard import APIKeyMiddleware, KeyGuard, Observer, Settings
 from keyguard.adapters import LocalFailureLimiter
 
 from .environment import BenchEnv
@@ -44,11 +44,13 @@ def keyguard_app(
     local_ttl: float | None = None,
     limit: bool = True,
     routes: bool = False,
+    observer: Observer | None = None,
 ) -> APIKeyMiddleware:
     """The bare app behind keyguard on this run's Postgres; `local_ttl=None` keeps keyguard's
     default (1 s), 0 turns the local cache off; `limit=False` lifts the failure limit;
     `routes=True` opens the route to publishable keys and gives the middleware issue 13's route
-    table (`restricted.py`), which only restricted keys are checked against."""
+    table (`restricted.py`), which only restricted keys are checked against; `observer` is
+    issue 15's (None: keyguard's default, nothing reports)."""
     options: dict[str, Any] = {}
     if local_ttl is not None:  # the local TTL may not exceed the staleness bound
         options = {"local_cache_ttl": local_ttl, "max_staleness": max(1.0, local_ttl)}
@@ -63,5 +65,5 @@ def keyguard_app(
     table: dict[str, Any] = {}
     if routes:
         table = {"publishable_routes": PUBLISHABLE_ROUTES, "route_permissions": ROUTE_PERMISSIONS}
-    guard = KeyGuard(settings)
+    guard = KeyGuard(settings, observer=observer)
     return APIKeyMiddleware(bare_starlette(), guard=guard, failure_limiter=limiter, **table)

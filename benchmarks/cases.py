@@ -23,6 +23,7 @@ from .apps import LONG_TTL, bare_starlette, keyguard_app
 from .environment import BenchEnv
 from .inprocess import Case, Headers, app_case, call_case, expect_lookups, http_scope, respond
 from .limited import Commands, counted, reference
+from .observed import metered, metrics, traced
 from .restricted import ELSEWHERE, FOREIGN_ORIGIN, ORIGIN
 
 __all__ = ["ALTERNATIVES", "LABELS", "auth_header", "build"]
@@ -31,6 +32,8 @@ LABELS = {
     "bare.starlette": "bare Starlette app (baseline)",
     "floor": "floor: extract_key + keyed BLAKE3 + dict lookup",
     "keyguard.local_hit": "keyguard, local-cache hit",
+    "keyguard.local_hit.metrics": "  local-cache hit, metrics on (issue 15)",
+    "keyguard.local_hit.traced": "  local-cache hit, metrics + tracing on (no exporter)",
     "keyguard.local_hit.restricted_secret": "  restricted secret key: 5 permissions, 10 networks",
     "keyguard.local_hit.publishable": "keyguard, local-cache hit, publishable key + Origin",
     "keyguard.local_hit.restricted_publishable": (
@@ -39,6 +42,7 @@ LABELS = {
     "keyguard.local_hit.rate_limited": "  rate-limited secret key (1 limit): one EVALSHA",
     "keyguard.local_hit.quota": "  rate limit + quota: one EVALSHA",
     "keyguard.redis_hit": "keyguard, Redis hit (local cache off)",
+    "keyguard.redis_hit.metrics": "  Redis hit, metrics on (issue 15)",
     "keyguard.redis_hit.verify": "  Redis hit: verifier.verify(key) alone (no middleware, app)",
     "keyguard.store_hit": "keyguard, Postgres hit (no Redis, no local cache)",
     "keyguard.store_hit.verify": "  Postgres hit: verifier.verify(key) alone",
@@ -117,6 +121,9 @@ async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
     hit = app_case("keyguard.local_hit", local, _bearer(env.key), 200)
     hit = counted(hit, local, _bearer(env.key), evalsha=False, commands=[])
     cases = [_floor(local, env.key), expect_lookups(hit, local, store=0, shared=0)]
+    for tracing in (False, True):
+        plain = "keyguard.local_hit"
+        cases.append(await _metered(env, stack, plain, local, local_ttl=LONG_TTL, tracing=tracing))
     cases += await _restricted_hits(env, stack)
     cases += await _limited_hits(env, stack)
     for name, redis, store, shared in (
@@ -126,12 +133,37 @@ async def _hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:
         app = await _started(stack, keyguard_app(env, redis=redis, local_ttl=0))
         case = app_case(name, app, _bearer(env.key), 200)
         cases.append(expect_lookups(case, app, store=store, shared=shared))
+        if redis:
+            cases.append(await _metered(env, stack, name, app, local_ttl=0))
         # A second app, so that each case's lookup counters count only its own requests.
         alone = await _started(stack, keyguard_app(env, redis=redis, local_ttl=0))
         verify = functools.partial(alone.verifier.verify, env.key)
         case = call_case(f"{name}.verify", verify, lambda r: isinstance(r, KeyRecord), awaited=True)
         cases.append(expect_lookups(case, alone, store=store, shared=shared))
     return cases
+
+
+async def _metered(
+    env: BenchEnv,
+    stack: contextlib.AsyncExitStack,
+    plain_name: str,
+    plain: APIKeyMiddleware,
+    *,
+    local_ttl: float,
+    tracing: bool = False,
+) -> Case:
+    """Issue 15: the plain hit `plain_name` again, on an app configured as its `plain` one's
+    but with a metrics observer (and, with `tracing`, a tracing one beside it); proved on by
+    a scrape and a count of spans (`observed.metered`)."""
+    counter = metrics()
+    observer, spans = traced(counter) if tracing else (counter, None)
+    routes = local_ttl > 0  # the plain local hit's app has the route table, the Redis hit's not
+    app = keyguard_app(env, local_ttl=local_ttl, routes=routes, observer=observer)
+    app = await _started(stack, app)
+    name = f"{plain_name}.{'traced' if tracing else 'metrics'}"
+    case = app_case(name, app, _bearer(env.key), 200)
+    case = expect_lookups(case, app, store=0, shared=0 if local_ttl > 0 else 1)
+    return metered(case, app, plain, _bearer(env.key), counter, spans)
 
 
 async def _restricted_hits(env: BenchEnv, stack: contextlib.AsyncExitStack) -> list[Case]:

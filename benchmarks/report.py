@@ -115,7 +115,7 @@ def render(results: Results, *, markdown: bool = False) -> str:
     if "e2e" in results:
         heading = "End to end (uvicorn, 1 worker, wrk, 127.0.0.1)"
         lines += _section(heading, markdown) + _e2e(results["e2e"], markdown)
-    lines += _section("Targets (issues 5, 13 and 14)", markdown) + _targets(results, markdown)
+    lines += _section("Targets (issues 5, 13, 14 and 15)", markdown) + _targets(results, markdown)
     return "\n".join(lines) + "\n"
 
 

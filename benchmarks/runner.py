@@ -97,7 +97,7 @@ async def _phases(args: argparse.Namespace, env: BenchEnv, start: float) -> dict
 def _notes(args: argparse.Namespace, absent: dict[str, str]) -> list[str]:
     notes = [
         "garbage is measured on its 401 path: the failure limit is lifted, else one client's"
-        " garbage becomes 429s after 20 requests (a path as cheap)"
+        " garbage becomes 429s after 20 requests (a path as cheap)",
     ]
     if "wrk" in absent:
         notes.append(f"end to end skipped: {absent['wrk']}")

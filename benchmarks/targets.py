@@ -1,5 +1,5 @@
-"""The targets of issues 5, 13 and 14, each judged from a run's results: met, not met (and by how
-much), or not measured (and why). Figures, not tests: nothing here fails a build; the verdicts
+"""The targets of issues 5, 13, 14 and 15, each judged from a run's results: met, not met (and by
+how much), or not measured (and why). Figures, not tests: nothing here fails a build; the verdicts
 are what the README's "How fast" paragraph reports.
 """
 
@@ -116,6 +116,30 @@ def _limited(r: Results, key: str, what: str) -> Verdict:
     return verdict
 
 
+def _metrics(r: Results, key: str, plain: str, what: str) -> Verdict:
+    """Issue 15: a hit with a metrics observer against the same hit without one, on apps
+    configured alike, in the same rounds: what reporting adds. The CPU time per request of
+    both is named beside it (an I/O hit's wall time swings with the machine's load)."""
+    target = f"{what}, metrics on <= 1.05x metrics off, in-process (median)"
+    top, bottom = _inproc(r, f"{plain}.metrics"), _inproc(r, plain)
+    verdict = _ratio(key, target, 1.05, "median_us", top, bottom)
+    if verdict.measured is not None:
+        assert top is not None
+        assert bottom is not None
+        more = top["median_us"] - bottom["median_us"]
+        cpu = f"{top['cpu_us']:.1f} / {bottom['cpu_us']:.1f} us"
+        verdict.detail += (
+            f" ({more:+.2f} us); CPU per request {cpu} = {top['cpu_us'] / bottom['cpu_us']:.2f}x"
+        )
+        traced = _inproc(r, f"{plain}.traced")  # no target: what tracing adds, for the record
+        if traced is not None:
+            verdict.detail += (
+                f"; metrics + tracing: {traced['median_us']:.1f} us,"
+                f" {traced['median_us'] / bottom['median_us']:.2f}x"
+            )
+    return verdict
+
+
 def _local_hit_e2e(r: Results) -> Verdict:
     target = "local-cache hit >= 0.93x the bare app's end-to-end throughput"
     keyguard, bare = _e2e(r, "keyguard"), _e2e(r, "bare.starlette")
@@ -179,6 +203,8 @@ CHECKS: list[Callable[[Results], Verdict]] = [
     ),
     lambda r: _limited(r, "rate_limited", "rate-limited secret key"),
     lambda r: _limited(r, "quota", "rate-limited secret key with a quota"),
+    lambda r: _metrics(r, "local_hit_metrics", "keyguard.local_hit", "local-cache hit"),
+    lambda r: _metrics(r, "redis_hit_metrics", "keyguard.redis_hit", "Redis hit"),
     _local_hit_e2e,
     lambda r: _rejected(r, "keyguard.garbage", "garbage (bad checksum)"),
     lambda r: _rejected(r, "keyguard.missing", "missing key"),

@@ -18,12 +18,15 @@ CASES = {
     "bare.starlette",
     "floor",
     "keyguard.local_hit",
+    "keyguard.local_hit.metrics",
+    "keyguard.local_hit.traced",
     "keyguard.local_hit.restricted_secret",
     "keyguard.local_hit.publishable",
     "keyguard.local_hit.restricted_publishable",
     "keyguard.local_hit.rate_limited",
     "keyguard.local_hit.quota",
     "keyguard.redis_hit",
+    "keyguard.redis_hit.metrics",
     "keyguard.redis_hit.verify",
     "keyguard.store_hit",
     "keyguard.store_hit.verify",
@@ -75,7 +78,9 @@ def test_harness_measures_and_reports(tmp_path: Path, pg_database_url: str, redi
     assert {"restricted_secret", "restricted_publishable"} <= targets.keys()
     # Issue 14: each limited hit judged against a bare EVALSHA of the script call it makes.
     assert {"rate_limited", "quota"} <= targets.keys()
+    # Issue 15: each hit with metrics on judged against the same hit with metrics off.
+    assert {"local_hit_metrics", "redis_hit_metrics"} <= targets.keys()
     markdown = (tmp_path / "smoke.md").read_text()
     assert "## In-process" in markdown
-    assert "## Targets (issues 5, 13 and 14)" in markdown
-    assert "Targets (issues 5, 13 and 14)" in done.stdout
+    assert "## Targets (issues 5, 13, 14 and 15)" in markdown
+    assert "Targets (issues 5, 13, 14 and 15)" in done.stdout

@@ -9,14 +9,15 @@ holds a key, a key id, a client address or anything else a client can vary witho
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from time import perf_counter
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from keyguard.ports import Decision, Gauges, Observer
 
+from ._counts import Labels, ThreadCounts
 from ._gauges import WatchedGauges
 
 __all__ = [
@@ -58,6 +59,20 @@ _FLUSH_LAG_HELP = "Seconds since the background writer's previous write, at each
 _FLUSH_SIZE_HELP = "Rows per background write."
 
 
+# A decision's fields up to its environment: all but the key id.
+_DECISION_FIELDS = Decision._fields.index("environment") + 1
+
+
+def _decision_labels(key: Hashable) -> Labels:
+    """`decision[:_DECISION_FIELDS]` as the requests family's label values."""
+    accepted, reason, code, _status, access, environment = cast(tuple[Any, ...], key)
+    return ("accepted" if accepted else "refused", reason, code, access, environment)
+
+
+def _tier_labels(tier: Hashable) -> Labels:
+    return (cast(str, tier),)
+
+
 class PrometheusMetrics(Observer):
     """Counts what a guard reports: `KeyGuard(settings, observer=PrometheusMetrics())`.
 
@@ -72,8 +87,14 @@ class PrometheusMetrics(Observer):
     ) -> None:
         self.registry = CollectorRegistry() if registry is None else registry
         self.namespace = namespace
-        self._requests = self._counter("requests", _REQUESTS_HELP, _DECISION_LABELS)
-        self._lookups = self._counter("lookups", _LOOKUPS_HELP, ("tier",))
+        # The two families every request adds to: plain ints, read when scraped (_counts.py).
+        self._requests = self._counts(
+            "requests", _REQUESTS_HELP, _DECISION_LABELS, labels_of=_decision_labels
+        )
+        self._lookups = self._counts(
+            "lookups", _LOOKUPS_HELP, ("tier",), [(t,) for t in _TIERS], labels_of=_tier_labels
+        )
+        self._requests_here, self._lookups_here = self._requests.local, self._lookups.local
         self._errors = self._counter("call_errors", _ERRORS_HELP, ("system", "operation"))
         self._timers = {
             system: self._histogram(f"{system}_seconds", doc, ("operation",), LATENCY_BUCKETS)
@@ -87,16 +108,27 @@ class PrometheusMetrics(Observer):
             "flush_size", _FLUSH_SIZE_HELP, ("kind",), FLUSH_SIZE_BUCKETS
         )
         # Children bound once, found by a dict lookup on the hot path.
-        self._tiers = {tier: self._lookups.labels(tier) for tier in _TIERS}
         self._paths = {path: self._change_lag.labels(path) for path in _PATHS}
         self._kinds = {kind: self._flush_children(kind) for kind in _KINDS}
-        self._decisions: dict[tuple[str, str, str, str, str], Any] = {}
         self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.gauges = WatchedGauges(namespace)
         self.registry.register(self.gauges)
 
     def _counter(self, name: str, doc: str, labels: tuple[str, ...]) -> Counter:
         return Counter(name, doc, labels, namespace=self.namespace, registry=self.registry)
+
+    def _counts(
+        self,
+        name: str,
+        doc: str,
+        labels: tuple[str, ...],
+        seeded: list[Labels] | None = None,
+        **options: Any,
+    ) -> ThreadCounts:
+        name = f"{self.namespace}_{name}" if self.namespace else name
+        counts = ThreadCounts(name, doc, labels, seeded or (), **options)
+        self.registry.register(counts)
+        return counts
 
     def _histogram(
         self, name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]
@@ -111,23 +143,21 @@ class PrometheusMetrics(Observer):
         self.gauges.watch(read)
 
     def answered(self, tier: str) -> None:
-        child = self._tiers.get(tier)
-        if child is None:  # a tier keyguard does not have yet: still a handful at most
-            child = self._tiers[tier] = self._lookups.labels(tier)
-        child.inc()
+        try:
+            counts = self._lookups_here.counts
+        except AttributeError:  # this thread's first lookup
+            counts = self._lookups.counts()
+        counts[tier] = counts.get(tier, 0) + 1
 
     def decided(self, decision: Decision) -> None:
-        labels = (
-            "accepted" if decision.accepted else "refused",
-            decision.reason,
-            decision.code,
-            decision.access,
-            decision.environment,
-        )  # decision.key_id is left out on purpose: one series per key would be unbounded
-        child = self._decisions.get(labels)
-        if child is None:
-            child = self._decisions[labels] = self._requests.labels(*labels)
-        child.inc()
+        try:
+            counts = self._requests_here.counts
+        except AttributeError:  # this thread's first request
+            counts = self._requests.counts()
+        # One C-level slice, made into labels at scrape time (`_decision_labels`). The key id,
+        # last, is left out on purpose: one series (or count) per key would be unbounded.
+        key = decision[:_DECISION_FIELDS]
+        counts[key] = counts.get(key, 0) + 1
 
     @contextlib.contextmanager
     def call(self, system: str, operation: str) -> Iterator[None]:

@@ -38,16 +38,18 @@ class ObservedPaths:
         cached: Callable[[bytes], KeyRecord | None],
         attach: Callable[[Scope, Identity], None],
     ) -> None:
-        self._observer = observer
+        # The hooks bound once: a local hit then looks up no observer attribute.
+        self._answered = observer.answered
+        self._decided = observer.decided
         self._plain_cached = cached
         self._plain_attach = attach
 
     def cached(self, digest: bytes) -> KeyRecord | None:
         record = self._plain_cached(digest)
         if record is not None:
-            self._observer.answered("local")
+            self._answered("local")
         return record
 
     def attach(self, scope: Scope, who: Identity) -> None:
-        self._observer.decided(who.accepted)
+        self._decided(who.accepted)
         self._plain_attach(scope, who)
