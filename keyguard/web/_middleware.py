@@ -108,8 +108,12 @@ class APIKeyMiddleware:
         tracks = observer is not None and observer.tracks_requests
         self._verifying = observer.verifying if observer is not None and tracks else None
         if observer is not None:  # else the plain paths, untouched
-            observed = ObservedPaths(observer, self._cached, self._attach)
-            self._cached, self._attach = observed.cached, observed.attach  # type: ignore[method-assign]
+            observed = ObservedPaths(observer, self)
+            self._hit, self._attach = observed.hit, observed.attach  # type: ignore[method-assign]
+            self._admit_cached, self._let_in_cached = observed.admit_cached, observed.let_in_cached
+        else:  # the very methods: nothing in between
+            self._hit, self._admit_cached = self._attach, self._admit
+            self._let_in_cached = self._let_in
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -142,12 +146,12 @@ class APIKeyMiddleware:
                         if identity.plain and (
                             identity.rules is None or browser_signal(scope["headers"]) is None
                         ):
-                            self._attach(scope, identity)
+                            self._hit(scope, identity)
                             return await self.app(scope, receive, send)
-                        return await self._admit(scope, receive, send, identity)
+                        return await self._admit_cached(scope, receive, send, identity)
                     # Found, but not for the fast path (a rolled key, a route it may not call):
                     # decided from this record, not looked up again (once answered, once told).
-                    return await self._let_in(scope, receive, send, record)
+                    return await self._let_in_cached(scope, receive, send, record)
         return await self._call_slowly(scope, receive, send)
 
     def _public(self, scope: Scope) -> bool:

@@ -3,9 +3,9 @@ guard without one runs the middleware's plain paths."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from keyguard.core import KeyRecord
 from keyguard.ports import Decision, Observer
@@ -28,28 +28,46 @@ def refused(rejection: Rejection, record: KeyRecord | None) -> Decision:
 
 
 class ObservedPaths:
-    """Stand-ins for the middleware's bound `cached` and `attach` that also report. Each
-    costs one call more than the plain one on a local hit: all the decision's fields were
-    worked out with the key's identity."""
+    """Stand-ins for the middleware's bound methods that also report. A local hit makes one
+    hook call, `hit`, with a decision worked out with the key's identity; a key the local
+    cache knew but the fast path could not let in (a restricted or limited key, a route it may
+    not call) is answered "local" here, then decided on its longer path."""
 
-    def __init__(
-        self,
-        observer: Observer,
-        cached: Callable[[bytes], KeyRecord | None],
-        attach: Callable[[Scope, Identity], None],
-    ) -> None:
-        # The hooks bound once: a local hit then looks up no observer attribute.
+    def __init__(self, observer: Observer, middleware: _Paths) -> None:
+        # Bound once: a local hit then looks up no observer attribute.
+        self._hit = observer.hit
         self._answered = observer.answered
         self._decided = observer.decided
-        self._plain_cached = cached
-        self._plain_attach = attach
+        self._plain_attach = middleware._attach
+        self._plain_admit = middleware._admit
+        self._plain_let_in = middleware._let_in
 
-    def cached(self, digest: bytes) -> KeyRecord | None:
-        record = self._plain_cached(digest)
-        if record is not None:
-            self._answered("local")
-        return record
+    def hit(self, scope: Scope, who: Identity) -> None:
+        self._hit(who.accepted)
+        self._plain_attach(scope, who)
 
     def attach(self, scope: Scope, who: Identity) -> None:
         self._decided(who.accepted)
         self._plain_attach(scope, who)
+
+    async def admit_cached(self, scope: Scope, receive: Receive, send: Send, who: Identity) -> None:
+        self._answered("local")
+        await self._plain_admit(scope, receive, send, who)
+
+    async def let_in_cached(
+        self, scope: Scope, receive: Receive, send: Send, record: KeyRecord
+    ) -> None:
+        self._answered("local")
+        await self._plain_let_in(scope, receive, send, record)
+
+
+class _Paths(Protocol):
+    """The middleware's methods that `ObservedPaths` stands in for."""
+
+    def _attach(self, scope: Scope, who: Identity) -> None: ...
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send, who: Identity) -> None: ...
+
+    async def _let_in(
+        self, scope: Scope, receive: Receive, send: Send, record: KeyRecord
+    ) -> None: ...

@@ -88,3 +88,29 @@ def test_every_threads_counts_are_summed_also_after_the_thread_ended() -> None:
     assert final[requests("accepted", "accepted", "", "secret", "live")] == rounds * threads
     assert final[lookups("redis")] == rounds * threads + 1
     assert scrapes == sorted(scrapes)  # a counter read mid-way never goes down
+
+
+def test_a_hit_counts_as_a_local_lookup_and_its_decision() -> None:
+    """`hit`, the hot path's one call, scrapes exactly as `answered("local")` + `decided`."""
+    one_call, two_calls = PrometheusMetrics(), PrometheusMetrics()
+    decisions = [
+        Decision(True, "accepted", "", 0, "secret", "live", "key_1"),
+        Decision(True, "accepted", "", 0, "publishable", "test", "key_2"),
+    ]
+    for decision in decisions * 3:
+        one_call.hit(decision)
+        two_calls.answered("local")
+        two_calls.decided(decision)
+    for name in ("keyguard_lookups_total", "keyguard_requests_total"):
+        assert _samples(one_call, name) == _samples(two_calls, name)
+    assert one_call.registry.get_sample_value("keyguard_lookups_total", {"tier": "local"}) == 6
+
+
+def _samples(metrics: PrometheusMetrics, name: str) -> list[tuple[str, str, float]]:
+    text = generate_latest(metrics.registry).decode()
+    return sorted(
+        (s.name, repr(sorted(s.labels.items())), s.value)
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    )
