@@ -75,6 +75,18 @@ def test_each_hook_goes_to_each_in_order() -> None:
     ]
 
 
+def test_a_hit_is_a_local_answer_then_its_decision_for_each() -> None:
+    both, log = pair()
+    decision = Decision(True, "accepted", "", 0, "secret", "test", "key_1")
+    both.hit(decision)
+    assert log == [
+        ("a", "answered", "local"),
+        ("a", "decided", decision),
+        ("b", "answered", "local"),
+        ("b", "decided", decision),
+    ]
+
+
 def test_only_observers_that_track_requests_hear_of_each_one_begin() -> None:
     log: list[tuple[object, ...]] = []
     counter, tracer = Tagged("counter", log, tracks=False), Tagged("tracer", log)
