@@ -51,12 +51,16 @@ class ThreadCounts(Collector):
         labelnames: Sequence[str],
         seeded: Iterable[Labels] = (),
         labels_of: Callable[[Hashable], Labels] = _same,
+        also: Sequence[tuple[ThreadCounts, Callable[[Hashable], Labels]]] = (),
     ) -> None:
         self._name = name.removesuffix("_total")
         self._doc = doc
         self._labelnames = tuple(labelnames)
         self._seeded = tuple(seeded)
         self._labels_of = labels_of
+        # Other counts scraped into this family too, each with its own labels: one count on
+        # the hot path may then stand for several families' (a hit: a lookup and a request).
+        self._also = tuple(also)
         self._created = time.time()
         self.local = threading.local()
         self._threads: list[Counts] = []  # every thread's counts, for the scrape
@@ -75,14 +79,18 @@ class ThreadCounts(Collector):
     def describe(self) -> Iterable[Metric]:
         return [self._family({})]
 
-    def collect(self) -> Iterable[Metric]:
+    def snapshots(self) -> list[Counts]:
+        """Every thread's counts, as they are now."""
         with self._lock:
-            snapshots = [dict(counts) for counts in self._threads]
+            return [dict(counts) for counts in self._threads]
+
+    def collect(self) -> Iterable[Metric]:
         total = dict.fromkeys(self._seeded, 0)
-        for snapshot in snapshots:
-            for key, count in snapshot.items():
-                labels = self._labels_of(key)
-                total[labels] = total.get(labels, 0) + count
+        for source, labels_of in ((self, self._labels_of), *self._also):
+            for snapshot in source.snapshots():
+                for key, count in snapshot.items():
+                    labels = labels_of(key)
+                    total[labels] = total.get(labels, 0) + count
         return [self._family(total)]
 
     def _family(self, total: dict[Labels, int]) -> Metric:

@@ -73,6 +73,10 @@ def _tier_labels(tier: Hashable) -> Labels:
     return (cast(str, tier),)
 
 
+def _local_tier(hit: Hashable) -> Labels:
+    return ("local",)  # every hit was a lookup the local cache answered
+
+
 class PrometheusMetrics(Observer):
     """Counts what a guard reports: `KeyGuard(settings, observer=PrometheusMetrics())`.
 
@@ -87,14 +91,7 @@ class PrometheusMetrics(Observer):
     ) -> None:
         self.registry = CollectorRegistry() if registry is None else registry
         self.namespace = namespace
-        # The two families every request adds to: plain ints, read when scraped (_counts.py).
-        self._requests = self._counts(
-            "requests", _REQUESTS_HELP, _DECISION_LABELS, labels_of=_decision_labels
-        )
-        self._lookups = self._counts(
-            "lookups", _LOOKUPS_HELP, ("tier",), [(t,) for t in _TIERS], labels_of=_tier_labels
-        )
-        self._requests_here, self._lookups_here = self._requests.local, self._lookups.local
+        self._count_requests()
         self._errors = self._counter("call_errors", _ERRORS_HELP, ("system", "operation"))
         self._timers = {
             system: self._histogram(f"{system}_seconds", doc, ("operation",), LATENCY_BUCKETS)
@@ -113,6 +110,28 @@ class PrometheusMetrics(Observer):
         self._calls: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.gauges = WatchedGauges(namespace)
         self.registry.register(self.gauges)
+
+    def _count_requests(self) -> None:
+        """The two families every request adds to: plain ints, read when scraped (_counts.py).
+        A local hit is one count of its own, scraped into both (never registered alone)."""
+        self._hits = ThreadCounts("hits", "", _DECISION_LABELS, labels_of=_decision_labels)
+        self._requests = self._counts(
+            "requests",
+            _REQUESTS_HELP,
+            _DECISION_LABELS,
+            labels_of=_decision_labels,
+            also=[(self._hits, _decision_labels)],
+        )
+        self._lookups = self._counts(
+            "lookups",
+            _LOOKUPS_HELP,
+            ("tier",),
+            [(t,) for t in _TIERS],
+            labels_of=_tier_labels,
+            also=[(self._hits, _local_tier)],
+        )
+        self._requests_here, self._lookups_here = self._requests.local, self._lookups.local
+        self._hits_here = self._hits.local
 
     def _counter(self, name: str, doc: str, labels: tuple[str, ...]) -> Counter:
         return Counter(name, doc, labels, namespace=self.namespace, registry=self.registry)
@@ -160,14 +179,13 @@ class PrometheusMetrics(Observer):
         counts[key] = counts.get(key, 0) + 1
 
     def hit(self, decision: Decision) -> None:
-        """`answered("local")` and `decided(decision)` in one call: the hot path's."""
+        """`answered("local")` and `decided(decision)` as one count: the hot path's."""
         try:
-            lookups, requests = self._lookups_here.counts, self._requests_here.counts
-        except AttributeError:  # this thread's first
-            lookups, requests = self._lookups.counts(), self._requests.counts()
-        lookups["local"] = lookups.get("local", 0) + 1
+            counts = self._hits_here.counts
+        except AttributeError:  # this thread's first hit
+            counts = self._hits.counts()
         key = decision[:_DECISION_FIELDS]
-        requests[key] = requests.get(key, 0) + 1
+        counts[key] = counts.get(key, 0) + 1
 
     @contextlib.contextmanager
     def call(self, system: str, operation: str) -> Iterator[None]:
