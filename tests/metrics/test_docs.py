@@ -14,7 +14,7 @@ ROW = re.compile(r"^\| `(keyguard_\w+)` \| (\w+) \|", re.M)
 
 
 def test_the_readme_table_is_the_served_metrics() -> None:
-    section = README.read_text().split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    section = README.read_text().split("\n### Metrics\n", 1)[1].split("\n### ", 1)[0]
     documented = dict(ROW.findall(section))
     metrics = PrometheusMetrics()
     metrics.watch(memory_guard().gauges)
