@@ -107,7 +107,8 @@ class KeyGuard:
             },
             change_feed_live=self.feed.live,
             pending_last_used=self.last_used.pending,
-            notices_live=None if self.shared_cache is None else self.shared_cache.listening,
+            # getattr: a shared cache written before the protocol asked for `listening`.
+            notices_live=getattr(self.shared_cache, "listening", None),
         )
 
     def _verifier(self) -> KeyVerifier:

@@ -81,8 +81,8 @@ class TracingObserver(Observer):
             logger.debug("could not start a verification span", exc_info=True)
 
     def answered(self, tier: str) -> None:
-        """The tier on the span: the last lookup's wins (a request may look twice: the
-        cache-first path, then the full check)."""
+        """The tier on the span (one lookup a request; none for a missing or malformed key, or
+        for a request that waited on another's lookup of the same key)."""
         check = self._live()
         if check is not None:
             try:
@@ -206,10 +206,9 @@ def _current_task() -> asyncio.Task[Any] | None:
 
 
 def _store_system(guard: object) -> str | None:
-    """OpenTelemetry's name for the guard's database, when `read` was a guard's bound method:
-    the store there may be a stand-in reporting its calls, holding the real one."""
+    """OpenTelemetry's name for the guard's database, when `read` was a guard's bound method
+    (its store reports its calls through a stand-in that passes for it in `isinstance`)."""
     store = getattr(guard, "store", None)
-    store = getattr(store, "_target", store)
     if isinstance(store, PostgresKeyStore):
         return "postgresql"
     if isinstance(store, SQLiteKeyStore):

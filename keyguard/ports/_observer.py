@@ -1,9 +1,10 @@
 """What keyguard reports as it works, for metrics and traces: the `Observer` hooks.
 
 Off by default (`KeyGuard(observer=None)`): no component then calls anything, and the local-hit
-path is exactly what it was. When on, every hook runs on a request's path or a background
-task: an observer must not block, must not do I/O, and should not raise (a hook that raises
-fails the request it reports on; keyguard does not guard each call, which would cost everyone).
+path is what it was but for one `is None` check. When on, every hook runs on a request's path
+or a background task: an observer must not block and must not do I/O. A hook that raises is
+logged (once per hook) and ignored, and a `call` hook cannot hide a call's failure or change
+its result: observing never changes what keyguard answers.
 
 Nothing passed to a hook holds a key value. Labels an observer builds from these values stay
 bounded: `reason`, `code`, `access`, `environment`, `tier`, `system` and `operation` each take a
@@ -92,8 +93,8 @@ class Observer:
 
     def flushed(self, kind: str, size: int, lag: float) -> None:
         """A background writer wrote a batch: `kind` "last_used" or "quota"; `size` rows;
-        `lag` seconds since that writer's previous write (the longest an item of the batch
-        can have waited)."""
+        `lag` seconds from its oldest item's gathering to the write (the oldest last-used
+        time written; the first quota report since the previous write)."""
 
 
 class Observers(Observer):

@@ -5,6 +5,7 @@ exports."""
 from ._change_feed import ChangeFeed
 from ._change_memory import ChangeMemory
 from ._circuit_breaker import CircuitBreaker
+from ._hook_failures import hook_failed
 from ._last_used import LastUsedRecorder
 from ._leaks import LEAK_ACTOR, LeakAction, LeakFinding, LeakReports
 from ._lifecycle import DEFAULT_GRACE, MAX_GRACE, MAX_PAGE, KeyChange, KeyManager
@@ -46,6 +47,7 @@ __all__ = [
     "UsagePlan",
     "Verdict",
     "background_task",
+    "hook_failed",
     "observed_calls",
     "stop_tasks",
 ]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from keyguard.core import KeyguardError
 from keyguard.ports import KeyStore, Observer
 
-from ._periodic import PeriodicFlush
+from ._periodic import PeriodicFlush, Written
 
 __all__ = ["LastUsedRecorder"]
 
@@ -39,9 +39,9 @@ class LastUsedRecorder(PeriodicFlush):
     def pending(self) -> int:
         return len(self.pending_times)
 
-    async def write(self) -> int:
+    async def write(self) -> Written | None:
         if not self.pending_times:
-            return 0
+            return None
         batch = dict(self.pending_times)
         self.pending_times.clear()
         pairs = [(k, datetime.fromtimestamp(t, UTC)) for k, t in batch.items()]
@@ -54,8 +54,8 @@ class LastUsedRecorder(PeriodicFlush):
             for key_id, at in batch.items():  # keep the newest for the next try
                 if at > self.pending_times.get(key_id, 0.0):
                     self.pending_times[key_id] = at
-            return 0
-        return len(pairs)
+            return None
+        return Written(len(pairs), min(batch.values()))
 
 
 def _describe(exc: Exception) -> str:

@@ -7,9 +7,12 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
 from keyguard.ports import Observer
+
+from ._hook_failures import hook_failed
 
 __all__ = ["LONG_CALLS", "observed_calls"]
 
@@ -36,16 +39,45 @@ class _ObservedCalls:
     def __repr__(self) -> str:
         return repr(self._target)
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance() sees the object it stands for
+        return type(self._target)
+
 
 def _timed(
     call: Callable[..., Coroutine[Any, Any, Any]], observer: Observer, system: str, operation: str
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The call inside `observer.call`, whose own failures are ignored and which can neither
+    swallow the call's exception nor change its result (a lookup that failed must stay a
+    failure: read as "no such key", it would be a 401 where a 503 is due)."""
+
     @functools.wraps(call)
     async def timed(*args: Any, **kwargs: Any) -> Any:
-        with observer.call(system, operation):
+        try:
+            observing = observer.call(system, operation)
+            observing.__enter__()
+        except Exception:
+            hook_failed("call")
             return await call(*args, **kwargs)
+        try:
+            result = await call(*args, **kwargs)
+        except BaseException as exc:
+            _leave(observing, exc)
+            raise
+        _leave(observing, None)
+        return result
 
     return timed
+
+
+def _leave(observing: AbstractContextManager[object], exc: BaseException | None) -> None:
+    try:
+        if exc is None:
+            observing.__exit__(None, None, None)
+        else:
+            observing.__exit__(type(exc), exc, exc.__traceback__)  # what it returns is ignored
+    except Exception:
+        hook_failed("call")
 
 
 def observed_calls(target: T, observer: Observer | None, system: str, prefix: str = "") -> T:

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from time import monotonic
+import time
+from typing import NamedTuple
 
 from keyguard.ports import Observer
 
+from ._hook_failures import hook_failed
 from ._tasks import background_task, stop_tasks
 
-__all__ = ["PeriodicFlush"]
+__all__ = ["PeriodicFlush", "Written"]
+
+
+class Written(NamedTuple):
+    rows: int
+    oldest: float  # when the oldest of them was gathered (Unix seconds): for the lag
 
 
 class PeriodicFlush(abc.ABC):
@@ -22,20 +29,20 @@ class PeriodicFlush(abc.ABC):
         self.interval = interval
         self.observer = observer
         self._task: asyncio.Task[None] | None = None
-        self._last_write = monotonic()
 
     @abc.abstractmethod
-    async def write(self) -> int:
-        """Write what was gathered: how many rows, 0 if none or the write failed. Never
+    async def write(self) -> Written | None:
+        """Write what was gathered; None if there was nothing or the write failed. Never
         raises (a failed write keeps what it had for the next try)."""
 
     async def flush(self) -> None:
         written = await self.write()
-        if written:
-            now = monotonic()
-            if self.observer is not None:  # nothing waited longer than since the last write
-                self.observer.flushed(self.kind, written, now - self._last_write)
-            self._last_write = now
+        if written is not None and self.observer is not None:
+            lag = max(0.0, time.time() - written.oldest)
+            try:
+                self.observer.flushed(self.kind, written.rows, lag)
+            except Exception:  # the writer must live on, whatever an observer does
+                hook_failed("flushed")
 
     def start(self) -> None:
         if self._task is None:

@@ -14,11 +14,12 @@ on a clean stop. A failed write keeps the reports for the next try.
 from __future__ import annotations
 
 import logging
+import time
 
 from keyguard.core import KeyguardError, Quota
 from keyguard.ports import KeyStore, Observer
 
-from ._periodic import PeriodicFlush
+from ._periodic import PeriodicFlush, Written
 
 __all__ = ["QuotaWriter"]
 
@@ -35,14 +36,18 @@ class QuotaWriter(PeriodicFlush):
         super().__init__(interval=interval, observer=observer)
         self.store = store
         self.pending: dict[str, Quota] = {}
+        self._first_noted = 0.0  # when the oldest pending report came (Unix seconds)
 
     def note(self, key_id: str, quota: Quota) -> None:
+        if not self.pending:
+            self._first_noted = time.time()
         self.pending[key_id] = quota  # the newest report of this process wins here
 
-    async def write(self) -> int:
+    async def write(self) -> Written | None:
         if not self.pending:
-            return 0
+            return None
         batch, self.pending = self.pending, {}
+        since = self._first_noted
         try:
             await self.store.record_quota_usage(list(batch.items()))
         except Exception as exc:
@@ -50,5 +55,6 @@ class QuotaWriter(PeriodicFlush):
             what = str(exc) if isinstance(exc, KeyguardError) else type(exc).__name__
             logger.warning("could not write the quota counts of %d keys: %s", len(batch), what)
             self.pending = {**batch, **self.pending}
-            return 0
-        return len(batch)
+            self._first_noted = since  # they still wait since then
+            return None
+        return Written(len(batch), since)

@@ -22,6 +22,7 @@ from keyguard.core import KeyFormat, KeyHasher, KeyRecord, StoreUnavailableError
 from keyguard.ports import CacheMiss, KeyStore, Observer, SharedCache, StoreChange
 
 from ._change_memory import ChangeMemory
+from ._hook_failures import hook_failed
 from ._last_used import LastUsedRecorder
 from ._lifecycle import KeyChange
 from ._local_cache import CachedLookup, LocalCache
@@ -119,7 +120,7 @@ class KeyVerifier:
         if entry is None:
             return Miss(digest, token)
         if self.observer is not None:
-            self.observer.answered("local")
+            self._answered("local")
         return self._judge(entry)
 
     async def verify(self, token: str) -> KeyRecord | Verdict:
@@ -180,7 +181,7 @@ class KeyVerifier:
         shared = await self.shared.get(digest)
         if not isinstance(shared, CacheMiss):
             if self.observer is not None:
-                self.observer.answered("redis")
+                self._answered("redis")
             self._remember(digest, shared, epoch, self.shared.trusted_until)
             return shared
         if admission is not None and not await admission.admit():
@@ -196,7 +197,7 @@ class KeyVerifier:
             logger.exception("key lookup failed")
             return Verdict.UNAVAILABLE
         if self.observer is not None:
-            self.observer.answered("store")
+            self._answered("store")
         if shared is CacheMiss.ABSENT and self._unchanged(digest, epoch):
             await self.shared.put(digest, record)
         self._remember(digest, record, epoch, read_at + self.local.ttl)
@@ -225,6 +226,12 @@ class KeyVerifier:
                 return moved
         return None
 
+    def _answered(self, tier: str) -> None:
+        try:
+            self.observer.answered(tier)  # type: ignore[union-attr]
+        except Exception:
+            hook_failed("answered")
+
     def _unchanged(self, digest: bytes, epoch: int) -> bool:
         """Has no change touched `digest` since `epoch` (when a fill of it began)?"""
         return self._touched.get(digest, -1) <= epoch
@@ -251,11 +258,14 @@ class KeyVerifier:
         copies went when it was first heard."""
         if not self.memory.learn(change.key_id, change.seq):
             return []
-        if self.observer is not None:
-            lag = None if change.at is None else max(0.0, time.time() - change.at)
-            self.observer.change_applied(lag, path)
         digests = [change.digest, *self.local.discard_key(change.key_id)]
         self.forget(*digests)
+        if self.observer is not None:  # only once the copies are gone, whatever it does
+            lag = None if change.at is None else max(0.0, time.time() - change.at)
+            try:
+                self.observer.change_applied(lag, path)
+            except Exception:
+                hook_failed("change_applied")
         return digests
 
     def on_shared_change(self, change: StoreChange) -> None:

@@ -33,7 +33,7 @@ from ._envelope import REALM_KEY
 from ._identities import Identities, Identity
 from ._json import request_id
 from ._lifespan import run_lifespan, start_for_request
-from ._observing import ObservedPaths, refused
+from ._observing import ObservedPaths
 from ._refusals import Refusal, Refusals
 from ._request_facts import Attempt, client_address, request_origin_header
 from ._responses import Rejection
@@ -104,11 +104,11 @@ class APIKeyMiddleware:
         self.route_gate = RouteGate(route_permissions, self.refusals)  # for restricted keys
         self._cors = cors
         self._note_refusal = self.guard.refusal_log.note
-        self._observer = observer = self.guard.observer
+        observer = self.guard.observer
+        self._observed = observed = None if observer is None else ObservedPaths(observer, self)
         tracks = observer is not None and observer.tracks_requests
-        self._verifying = observer.verifying if observer is not None and tracks else None
-        if observer is not None:  # else the plain paths, untouched
-            observed = ObservedPaths(observer, self)
+        self._verifying = observed.verifying if observed is not None and tracks else None
+        if observed is not None:  # else the plain paths, untouched
             self._hit, self._attach = observed.hit, observed.attach  # type: ignore[method-assign]
             self._admit_cached, self._let_in_cached = observed.admit_cached, observed.let_in_cached
         else:  # the very methods: nothing in between
@@ -121,7 +121,10 @@ class APIKeyMiddleware:
             if kind == "lifespan":
                 return await run_lifespan(self.app, self.guard, scope, receive, send)
             return await self.app(scope, receive, send)
-        if self._has_public_paths and self._public(scope):
+        if self._has_public_paths and self.policy.is_public(
+            scope.get("method", "GET"), scope["path"]
+        ):
+            scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
             return await self.app(scope, receive, send)
         if self._cors and scope.get("method") == "OPTIONS" and await self._preflight(scope, send):
             return None
@@ -149,16 +152,9 @@ class APIKeyMiddleware:
                             self._hit(scope, identity)
                             return await self.app(scope, receive, send)
                         return await self._admit_cached(scope, receive, send, identity)
-                    # Found, but not for the fast path (a rolled key, a route it may not call):
-                    # decided from this record, not looked up again (once answered, once told).
+                    # Not for the fast path (rolled; a route it may not call): no second lookup.
                     return await self._let_in_cached(scope, receive, send, record)
         return await self._call_slowly(scope, receive, send)
-
-    def _public(self, scope: Scope) -> bool:
-        if self.policy.is_public(scope.get("method", "GET"), scope["path"]):
-            scope[REALM_KEY] = self.realm  # for whatever answers it 401 further in
-            return True
-        return False
 
     async def _preflight(self, scope: Scope, send: Send) -> bool:
         """Answer a browser's CORS preflight for a publishable route; False for anything else."""
@@ -290,8 +286,8 @@ class APIKeyMiddleware:
     ) -> None:
         if self.auth_events is not None:
             self.auth_events.note(scope, rejection, record)
-        if self._observer is not None:
-            self._observer.decided(refused(rejection, record))
+        if self._observed is not None:
+            self._observed.refused(rejection, record)
         if self.on_error is not None:
             outcome = self.on_error(scope, rejection)
             if outcome is not None:

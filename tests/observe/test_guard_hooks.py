@@ -115,7 +115,7 @@ def test_without_an_observer_the_paths_are_the_plain_ones(tmp_path: Path) -> Non
     assert type(guard.failure_limiter).__name__ == "RedisFailureLimiter"
     assert type(guard.usage.shared).__name__ == "RedisRateLimiter"
     middleware = APIKeyMiddleware(noting_app(RecordingObserver()), guard=guard)
-    assert middleware._observer is None
+    assert middleware._observed is None
     assert middleware._cached.__func__ is KeyVerifier.cached  # type: ignore[attr-defined]
     assert middleware._cached.__self__ is guard.verifier  # type: ignore[attr-defined]
     plain = {"_attach": "_attach", "_hit": "_attach", "_admit_cached": "_admit"}
