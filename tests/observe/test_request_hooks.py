@@ -9,11 +9,13 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import httpx
+from starlette.types import ASGIApp, Message
 
 from keyguard import Decision, KeyGuard, Settings
 from keyguard.testing import memory_guard
 from keyguard.testing import mint as mint_elsewhere
 
+from .._websocket import websocket_handshake
 from ._recording import Hook, RecordingObserver
 from .conftest import QUIET, Client, bearer, hooks_holding_keys, mint, sent
 
@@ -215,35 +217,8 @@ async def test_a_websocket_handshake_reports_like_a_request(
     assert recorder.shape() == [("verifying",), ("decided", "missing", 401)]
 
 
-async def _handshake(app: object, headers: list[tuple[bytes, bytes]]) -> list[dict[str, object]]:
-    incoming: list[dict[str, object]] = [
-        {"type": "websocket.connect"},
-        {"type": "websocket.disconnect", "code": 1000},
-    ]
-    sent_messages: list[dict[str, object]] = []
-
-    async def receive() -> dict[str, object]:
-        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
-
-    async def send(message: dict[str, object]) -> None:
-        sent_messages.append(message)
-
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "path": "/v1/socket",
-        "raw_path": b"/v1/socket",
-        "query_string": b"",
-        "headers": headers,
-        "scheme": "ws",
-        "server": ("test", 80),
-        "client": ("127.0.0.1", 5000),
-        "subprotocols": [],
-        "state": {},
-        "extensions": {"websocket.http.response": {}},
-    }
-    await app(scope, receive, send)  # type: ignore[operator]
-    return sent_messages
+async def _handshake(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    return await websocket_handshake(app, headers, {"websocket.http.response": {}})
 
 
 def test_the_check_for_keys_in_hooks_finds_them() -> None:

@@ -19,6 +19,7 @@ from keyguard import KeyGuard
 from keyguard.core import id_time_ms, parse_time
 from keyguard.web import APIKeyMiddleware
 
+from .._websocket import websocket_handshake
 from .conftest import MakeClient, mint
 
 
@@ -327,34 +328,9 @@ async def _websocket(
 
     from .conftest import storefront
 
-    app = APIKeyMiddleware(storefront(), guard=guard)
-    incoming: list[Message] = [
-        {"type": "websocket.connect"},
-        {"type": "websocket.disconnect", "code": 1000},
-    ]
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "path": "/v1/socket",
-        "raw_path": b"/v1/socket",
-        "query_string": b"",
-        "headers": headers,
-        "scheme": "ws",
-        "server": ("test", 80),
-        "client": ("127.0.0.1", 5000),
-        "subprotocols": [],
-        "extensions": extensions,
-    }
-    await app(scope, receive, send)
-    return sent
+    return await websocket_handshake(
+        APIKeyMiddleware(storefront(), guard=guard), headers, extensions
+    )
 
 
 async def test_websocket_with_a_valid_key_reaches_the_app(guard: KeyGuard) -> None:
