@@ -94,7 +94,8 @@ async def test_no_span_holds_a_key_value(
     revoked = await guard.manager.create(account="a", name="r", environment="live", access="secret")
     await guard.manager.revoke(revoked.record.id)
     unknown = await mint(guard_for(None))
-    sent = [valid, valid, publishable, revoked.value, unknown, valid[:-1] + "x", "sk_test_junk"]
+    typo = valid[:-1] + ("y" if valid.endswith("x") else "x")  # never the key itself
+    sent = [valid, valid, publishable, revoked.value, unknown, typo, "sk_test_junk"]
     async with guarded(guard) as http:
         for key in sent:
             await http.get("/orders", headers=bearer(key))
