@@ -76,7 +76,7 @@ class FaultyLink:
         self._run(self._abort_all())
 
     def close(self) -> None:
-        self._run(self._cut())
+        self._run(self._shut())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=15)
         self._loop.close()
@@ -95,6 +95,15 @@ class FaultyLink:
         if self._server is not None:
             server, self._server = self._server, None
             server.close()
+        await self._abort_all()
+
+    async def _shut(self) -> None:
+        """`_cut`, then the same for connections the listener accepted as it closed: their
+        handlers start only on the loop's next turns, and a loop closed before then would
+        leave their sockets open (a ResourceWarning, in whichever test the GC runs)."""
+        await self._cut()
+        for _ in range(5):
+            await asyncio.sleep(0)
         await self._abort_all()
 
     async def _hang(self) -> None:
