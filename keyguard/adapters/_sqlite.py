@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -34,6 +35,9 @@ _AFTER_YEAR = "-%m-%dT%H:%M:%S.%fZ"
 _TIME_FORMAT = (
     "%Y" + _AFTER_YEAR
 )  # fixed width (years written with 4 digits): text order is time order
+# How long opening waits for other processes' first migrations (or switch to WAL) on one file.
+_START_PATIENCE = 10.0
+_LOCKED = re.compile(r"database is locked|database table is locked|busy")
 _BATCH_ROWS = 500  # two parameters a row, far below SQLite's limit on parameters
 
 
@@ -94,11 +98,12 @@ class SQLiteKeyStore(SqlKeyStore):
         conn = sqlite3.connect(
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
-        conn.row_factory = sqlite3.Row
-        if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self._applied = _migrate(conn)
+        try:
+            conn.row_factory = sqlite3.Row
+            self._applied = _while_locked(lambda: _prepare(conn, self.path), _START_PATIENCE)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     async def migrate(self) -> list[int]:
@@ -192,6 +197,28 @@ class SQLiteKeyStore(SqlKeyStore):
 def _roll_back(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _prepare(conn: sqlite3.Connection, path: str) -> list[int]:
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return _migrate(conn)
+
+
+def _while_locked(step: Callable[[], T], patience: float) -> T:
+    """`step()`, tried again while another process holds the lock it needs. SQLite answers
+    some conflicts at once, without waiting on its busy handler (a switch to WAL while another
+    connection does the same, say): processes started together on a new file would otherwise
+    fail to start, one in thirty or so."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if not _LOCKED.search(str(exc)) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
 
 
 def _migrate(conn: sqlite3.Connection) -> list[int]:
