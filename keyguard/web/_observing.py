@@ -14,12 +14,12 @@ from keyguard.services import hook_failed
 from ._identities import Identity
 from ._responses import Rejection
 
-__all__ = ["ObservedPaths", "refused"]
+__all__ = ["ObservedPaths", "refusal_decision"]
 
 _UNKNOWN = "unknown"
 
 
-def refused(rejection: Rejection, record: KeyRecord | None) -> Decision:
+def refusal_decision(rejection: Rejection, record: KeyRecord | None) -> Decision:
     """A refusal as a decision: a valid key refused keeps its access and environment."""
     code = str(rejection.code)  # the bare name, not the enum: for labels and attributes
     reason, status = rejection.reason, rejection.status
@@ -65,7 +65,7 @@ class ObservedPaths:
         self._plain_attach(scope, who)
 
     def refused(self, rejection: Rejection, record: KeyRecord | None) -> None:
-        self._decide(refused(rejection, record))
+        self._decide(refusal_decision(rejection, record))
 
     def _decide(self, decision: Decision) -> None:
         try:
