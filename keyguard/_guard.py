@@ -261,7 +261,10 @@ class KeyGuard:
 
 def _store(s: Settings) -> KeyStore:
     return store_from_url(
-        s.database_url, statement_cache_size=s.statement_cache_size, timeout=s.store_timeout
+        s.database_url,
+        statement_cache_size=s.statement_cache_size,
+        pool_size=s.store_pool_size,
+        timeout=s.store_timeout,
     )
 
 
@@ -272,6 +275,7 @@ def _redis_cache(s: Settings) -> RedisKeyCache | None:
         s.redis_url,
         mac_key=derive_key(s.pepper, SHARED_CACHE_MAC_CONTEXT),
         timeout=s.redis_timeout,
+        max_connections=s.redis_pool_size,
         prefix=s.redis_prefix,
         ttl=s.redis_cache_ttl,
         negative_ttl=s.redis_negative_ttl,

@@ -36,6 +36,7 @@ _DAY = 86_400.0
 # Calls wait at most this long: past it, a hung store would hold requests instead of a 503.
 _MAX_SECONDS = {"store_timeout": 60.0, "redis_timeout": 10.0, "change_log_retention": 30 * _DAY}
 _MAX_CACHE_SIZE = 10_000_000
+_MAX_POOL_SIZE = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +67,12 @@ class Settings:
     change_log_retention: float = 3600.0  # seconds a change stays in the log
     last_used_interval: float = 5.0
     statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
+    # Connections each process may hold open to PostgreSQL (plus one for LISTEN): with many
+    # processes, their sum must stay under the server's max_connections (docs/scaling.md).
+    store_pool_size: int = 10
+    # Redis calls each process runs at once; more wait their turn (the pool holds twice this,
+    # plus one, for the change channel and the limiters).
+    redis_pool_size: int = 50
     # Rate limits of keys that set none: {"pk": "100/s,5000/h", "sk_live": "1000/s"}; the
     # most specific entry wins (see keyguard.core.RateLimitDefaults). None by default.
     default_rate_limits: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
@@ -104,6 +111,9 @@ class Settings:
                 raise ValueError(f"{name} must be more than 0")
         if not 1 <= self.local_cache_size <= _MAX_CACHE_SIZE:
             raise ValueError(f"local_cache_size must be from 1 to {_MAX_CACHE_SIZE}")
+        for name in ("store_pool_size", "redis_pool_size"):
+            if not 1 <= getattr(self, name) <= _MAX_POOL_SIZE:
+                raise ValueError(f"{name} must be from 1 to {_MAX_POOL_SIZE}")
         if self.pepper is not None and not self.pepper.strip():
             raise ValueError("pepper must not be blank: leave it unset, or set a secret")
 

@@ -91,6 +91,36 @@ def test_the_statement_cache_setting_reaches_the_postgres_pool() -> None:
     assert KeyGuard(Settings(database_url="sqlite://")).store is not None  # ignored there
 
 
+def test_pool_sizes_reach_the_postgres_pool_and_the_redis_gate() -> None:
+    from keyguard import KeyGuard, PostgresKeyStore, RedisKeyCache
+
+    settings = Settings.from_env(
+        {
+            "KEYGUARD_DATABASE_URL": "postgresql://u@h/db",
+            "KEYGUARD_REDIS_URL": "redis://127.0.0.1:1/0",
+            "KEYGUARD_STORE_POOL_SIZE": "3",
+            "KEYGUARD_REDIS_POOL_SIZE": "7",
+        }
+    )
+    guard = KeyGuard(settings)
+    assert isinstance(guard.store, PostgresKeyStore)
+    assert (guard.store._pool_options["min_size"], guard.store._pool_options["max_size"]) == (1, 3)
+    cache = guard.shared_cache
+    assert isinstance(cache, RedisKeyCache)
+    assert cache.gate._value == 7
+    assert cache.client.connection_pool.max_connections == 2 * 7 + 1
+    assert KeyGuard(Settings(database_url="sqlite://", store_pool_size=1)).store is not None
+
+
+@pytest.mark.parametrize("field", ["store_pool_size", "redis_pool_size"])
+@pytest.mark.parametrize("value", [0, 1001])
+def test_pool_sizes_out_of_range_are_refused_by_name(field: str, value: int) -> None:
+    with pytest.raises(ValueError, match=rf"^{field} must be from 1 to 1000$"):
+        Settings(**{field: value})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=rf"^KEYGUARD_{field.upper()} must be from 1 to 1000$"):
+        Settings.from_env({f"KEYGUARD_{field.upper()}": str(value)})
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
