@@ -25,6 +25,7 @@ from keyguard.ports import CacheMiss, StoreChange
 
 from ._failures import network_failure, one_line
 from ._redis_entries import BAD, EntryCodec
+from ._redis_sentinel import is_sentinel_url, sentinel_client
 from ._urls import mask_url
 
 __all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache", "entry_key", "redis_client"]
@@ -40,6 +41,7 @@ _ENTRY = "key3:"
 _TOMBSTONE = b"!"
 _INVALIDATE_ATTEMPTS = 3
 _MAX_DECODED = 10_000
+_SUBSCRIBE_WAIT_S = 5
 # Deletes an entry only if it still holds the bytes found bad (never a tombstone written since).
 _DELETE_IF_UNCHANGED = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
@@ -76,6 +78,8 @@ def entry_key(prefix: str, digest: bytes) -> str:
 def redis_client(url: str, *, timeout: float, max_connections: int) -> aioredis.Redis:
     """A client on a pool of its own (closing the client closes it), with `timeout` on every
     connect and call and no retry: a dead Redis costs a caller `timeout`, then the breaker."""
+    if is_sentinel_url(url):
+        return sentinel_client(url, timeout=timeout, max_connections=max_connections)
     try:
         pool = aioredis.ConnectionPool.from_url(
             url,
@@ -90,6 +94,16 @@ def redis_client(url: str, *, timeout: float, max_connections: int) -> aioredis.
             " (a password holding / ? # @ must be percent-encoded)"
         ) from None
     return aioredis.Redis.from_pool(pool)
+
+
+async def _subscribed(pubsub: PubSub) -> None:
+    """Until Redis confirmed the subscription: `listening` (the notices_live gauge) means
+    notices can arrive, not that SUBSCRIBE was sent."""
+    for _ in range(_SUBSCRIBE_WAIT_S):
+        message = await pubsub.get_message(timeout=1.0)
+        if message is not None and message["type"] == "subscribe":
+            return
+    raise RedisTimeoutError("SUBSCRIBE was not confirmed")
 
 
 class RedisKeyCache:
@@ -224,6 +238,7 @@ class RedisKeyCache:
     async def _listen_once(self, on_change: Callable[[StoreChange], None]) -> None:
         async with self.client.pubsub() as pubsub:
             await pubsub.subscribe(self.channel)
+            await _subscribed(pubsub)
             self.listening = True
             try:
                 await self._deliver(pubsub, on_change)
