@@ -2,19 +2,11 @@
 # one). Installs it when missing; never skips: fails with one line saying how.
 chromium="${KEYGUARD_TEST_CHROMIUM:-/usr/bin/chromium}"
 
-_apt_get() {  # _apt_get ARGS: as root, or through sudo when there is one
-    if [ "$(id -u)" = 0 ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo DEBIAN_FRONTEND=noninteractive apt-get "$@"
-    else
-        return 1
-    fi
-}
+source scripts/_apt.sh
 
 if [ ! -x "$chromium" ] && [ "$chromium" = /usr/bin/chromium ]; then
     echo "scripts/test: installing chromium for the browser tests" >&2
-    _apt_get install -y chromium >&2 || { _apt_get update >&2 && _apt_get install -y chromium >&2; } || true
+    _apt_install chromium || true
 fi
 if [ ! -x "$chromium" ]; then
     echo "scripts/test: no Chromium at $chromium for the browser tests; install it (apt-get install -y chromium) or set KEYGUARD_TEST_CHROMIUM to another" >&2
