@@ -32,6 +32,7 @@ from ._postgres_errors import (
     describe,
 )
 from ._postgres_listen import CHANGES_CHANNEL, listen_for_changes
+from ._postgres_pooler import STATEMENT_CACHE_ADVICE, lost_prepared_statement, through_pooler
 from ._sql_shapes import Row, Runner
 from ._sql_store import SqlKeyStore, dedupe_latest
 from ._urls import mask_url
@@ -104,6 +105,16 @@ class PostgresKeyStore(SqlKeyStore):
         have = await self._schema_version()
         if have != latest_version("postgres"):
             raise SchemaNotMigratedError(have, latest_version("postgres"))
+        if self._pool_options["statement_cache_size"]:
+            async with self._connection() as conn:
+                pooled = await through_pooler(conn)
+            if pooled:
+                logger.warning(
+                    "PostgreSQL at %s is reached through a connection pooler: if it is PgBouncer"
+                    " in transaction mode, set KEYGUARD_STATEMENT_CACHE_SIZE=0 (every query will"
+                    " fail otherwise)",
+                    mask_url(self.dsn),
+                )
 
     async def _connect(self) -> None:
         if self._pool is not None:
@@ -196,10 +207,9 @@ class PostgresKeyStore(SqlKeyStore):
                 # A query cut short leaves the connection mid-protocol: drop it rather than
                 # wait (unbounded) for the server to confirm the cancel.
                 conn.terminate()
-            raise StoreUnavailableError(f"PostgreSQL failed: {describe(exc)}") from None
+            raise _failed(exc, describe(exc)) from None
         except DRIVER_ERRORS as exc:
-            logger.error("PostgreSQL failed unexpectedly: %s", type(exc).__name__)
-            raise StoreUnavailableError(f"PostgreSQL failed: {type(exc).__name__}") from None
+            raise _failed(exc, None) from None
         finally:
             if conn is not None:
                 # Shielded: a caller cancelled while giving the connection back (a guard
@@ -258,6 +268,17 @@ class PostgresKeyStore(SqlKeyStore):
                 list(latest),
                 list(latest.values()),
             )
+
+
+def _failed(exc: BaseException, words: str | None) -> StoreUnavailableError:
+    """The error for a failed unit of work; `words` None for a failure nobody expected."""
+    if lost_prepared_statement(exc):  # a misconfiguration: say how to fix it, every time
+        logger.error("PostgreSQL failed: %s", STATEMENT_CACHE_ADVICE)
+        return StoreUnavailableError(f"PostgreSQL failed: {STATEMENT_CACHE_ADVICE}")
+    if words is None:
+        logger.error("PostgreSQL failed unexpectedly: %s", type(exc).__name__)
+        words = type(exc).__name__
+    return StoreUnavailableError(f"PostgreSQL failed: {words}")
 
 
 def _bad_url(exc: ValueError) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import asyncpg
 
 from ._postgres_errors import UNAVAILABLE_ERRORS, describe
+from ._postgres_pooler import through_pooler
 from ._urls import mask_url
 
 __all__ = ["CHANGES_CHANNEL", "listen_for_changes"]
@@ -40,9 +41,17 @@ async def listen_for_changes(dsn: str, wake: Callable[[], None], *, bound: float
 
 
 async def _listen(dsn: str, wake: Callable[[], None], bound: float) -> None:
-    conn = await asyncpg.connect(dsn, timeout=bound)
+    conn = await asyncpg.connect(dsn, timeout=bound, statement_cache_size=0)
     try:
         async with asyncio.timeout(bound):
+            if await through_pooler(conn):
+                logger.warning(
+                    "change notifications from PostgreSQL at %s come through a connection"
+                    " pooler: in PgBouncer's transaction mode LISTEN cannot be relied on (changes"
+                    " are still read from the log every change_poll_interval); there, set"
+                    " KEYGUARD_CHANGE_NOTIFICATIONS=false",
+                    mask_url(dsn),
+                )
             await conn.add_listener(CHANGES_CHANNEL, lambda *_: wake())
         wake()  # anything committed while nobody listened
         while True:
