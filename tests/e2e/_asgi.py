@@ -7,10 +7,12 @@ even for valid keys, which is what it is for but not what these tests measure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from keyguard import KeyGuard
 from keyguard.adapters import LocalFailureLimiter
@@ -25,9 +27,15 @@ async def ping(request: Request) -> JSONResponse:
     return JSONResponse({"id": request.state.api_key.id})
 
 
-def build_app(guard: KeyGuard, *, github_keys_url: str | None = None) -> APIKeyMiddleware:
-    """The app; given where GitHub's public keys are, with the secret-scanning endpoint too."""
-    routes = [Route(PING, ping)]
+def build_app(
+    guard: KeyGuard,
+    *,
+    github_keys_url: str | None = None,
+    more_routes: Sequence[BaseRoute] = (),
+) -> APIKeyMiddleware:
+    """The app; given where GitHub's public keys are, with the secret-scanning endpoint too,
+    and any `more_routes` (the management API, for tests/hosts)."""
+    routes: list[BaseRoute] = [Route(PING, ping), *more_routes]
     if github_keys_url:
         routes.append(Route(LEAKS, SecretScanningEndpoint(guard, public_keys_url=github_keys_url)))
     return APIKeyMiddleware(

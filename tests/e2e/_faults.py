@@ -3,7 +3,8 @@ reset its connections, then restore it.
 
 It runs its own event loop in a thread of its own, so it keeps forwarding (or stalling) whatever
 the test's event loop is doing, and a module's uvicorn processes can share one across tests.
-Everything listens on 127.0.0.1 only.
+Everything listens on 127.0.0.1, unless a test names another address of its own (a network
+namespace's veth, tests/hosts).
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ HOST = "127.0.0.1"
 _CHUNK = 65536
 
 
-def free_port() -> int:
+def free_port(host: str = HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 class FaultyLink:
-    """127.0.0.1:`port` forwards to the upstream until told otherwise:
+    """`listen_host`:`port` (127.0.0.1 by default) forwards to the upstream until told
+    otherwise:
 
     - `cut()`: the listener closes (new connections are refused) and open ones are aborted,
       as a dead server or a pulled cable would do;
@@ -37,10 +39,11 @@ class FaultyLink:
     - `restore()`: forwarding as normal again.
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, listen_host: str = HOST) -> None:
         self.upstream = (upstream_host, upstream_port)
-        self.port = free_port()
-        self.url_host = f"{HOST}:{self.port}"
+        self.listen_host = listen_host
+        self.port = free_port(listen_host)
+        self.url_host = f"{listen_host}:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -88,7 +91,7 @@ class FaultyLink:
         self._flowing.set()
         if self._server is None:
             self._server = await asyncio.start_server(
-                self._accept, HOST, self.port, reuse_address=True
+                self._accept, self.listen_host, self.port, reuse_address=True
             )
 
     async def _cut(self) -> None:

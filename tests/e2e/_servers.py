@@ -1,6 +1,6 @@
 """Real server processes for the end-to-end tests, each with a clean way to stop: a throwaway
 `redis-server` of a test's own, and uvicorn serving `tests/e2e/app.py`. Everything listens on
-127.0.0.1 only."""
+127.0.0.1, unless a test runs uvicorn in a network namespace of its own (tests/hosts)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -107,7 +107,10 @@ class RedisServer:
 
 
 class UvicornServer:
-    """`python -m uvicorn tests.e2e.app:app` (or another `app`) with the given settings."""
+    """`python -m uvicorn tests.e2e.app:app` (or another `app`) with the given settings.
+
+    By default on a free port of 127.0.0.1; `host`, `port` and a command `wrapper` that execs
+    what follows it (`ip netns exec <ns>`) run it elsewhere, e.g. in a network namespace."""
 
     def __init__(
         self,
@@ -115,20 +118,25 @@ class UvicornServer:
         settings: Mapping[str, str],
         log_dir: Path,
         app: str = "tests.e2e.app:app",
+        *,
+        host: str = HOST,
+        port: int | None = None,
+        wrapper: Sequence[str] = (),
     ) -> None:
         self.name = name
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
+        self.port = free_port() if port is None else port
+        self.url = f"http://{host}:{self.port}"
         self.log_path = log_dir / f"uvicorn-{name}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
+                *wrapper,
                 sys.executable,
                 "-m",
                 "uvicorn",
                 app,
                 "--host",
-                HOST,
+                host,
                 "--port",
                 str(self.port),
                 "--lifespan",
