@@ -23,6 +23,8 @@ URLS = [
     f"redis://:{SECRET}@127.0.0.1:1/0",
     f"redis://default:{SECRET}@127.0.0.1:1/0?password={SECRET}",
     f"postgresql://user:{SECRET}@[::1:1/db",  # does not parse: masked whole
+    f"redis+cluster://app:{SECRET}@10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379/",
+    f"rediss+cluster://{SECRET}@cache-1:6380,cache-2:6380",
 ]
 
 
@@ -58,7 +60,11 @@ def test_settings_and_the_cli_never_show_a_password(url: str, tmp_path: Path) ->
 @given(st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=6, max_size=30))
 def test_no_password_spills_out_whatever_it_holds(password: str) -> None:
     """Unencoded `/`, `?`, `#` or `@` in a password used to end the user-info early."""
-    for url in (f"postgresql://u:{password}@h:5432/db", f"redis://:{password}@h/0"):
+    for url in (
+        f"postgresql://u:{password}@h:5432/db",
+        f"redis://:{password}@h/0",
+        f"redis+cluster://u:{password}@h1:7000,h2:7001/",
+    ):
         assert password not in mask_url(url)
 
 
@@ -70,6 +76,18 @@ def test_a_url_without_secrets_is_shown_as_written() -> None:
 def test_a_redis_user_info_without_a_colon_is_taken_for_a_password() -> None:
     assert mask_url("redis://Sup3rSecret@cache:6379/0") == "redis://***@cache:6379/0"
     assert mask_url("rediss://Sup3rSecret@cache:6379/0") == "rediss://***@cache:6379/0"
+    assert mask_url("redis+cluster://Sup3rSecret@a:1,b:2/") == "redis+cluster://***@a:1,b:2/"
+
+
+def test_a_cluster_url_keeps_its_nodes_and_a_bad_one_is_refused_masked() -> None:
+    from keyguard.adapters._redis import redis_client
+
+    url = f"rediss+cluster://app:{SECRET}@a:7000,b:7001/"
+    assert mask_url(url) == "rediss+cluster://app:***@a:7000,b:7001/"
+    for bad in (f"redis+cluster://app:{SECRET}@a:70x0/", f"redis+cluster://app:{SECRET}@a:1/3"):
+        with pytest.raises(ValueError, match="Redis Cluster URL") as caught:
+            redis_client(bad, timeout=0.1, max_connections=1)
+        assert SECRET not in str(caught.value)
 
 
 def test_a_libpq_connection_string_is_not_repeated() -> None:

@@ -92,6 +92,8 @@ def test_the_statement_cache_setting_reaches_the_postgres_pool() -> None:
 
 
 def test_pool_sizes_reach_the_postgres_pool_and_the_redis_gate() -> None:
+    from redis.asyncio import Redis
+
     from keyguard import KeyGuard, PostgresKeyStore, RedisKeyCache
 
     settings = Settings.from_env(
@@ -108,6 +110,7 @@ def test_pool_sizes_reach_the_postgres_pool_and_the_redis_gate() -> None:
     cache = guard.shared_cache
     assert isinstance(cache, RedisKeyCache)
     assert cache.gate._value == 7
+    assert isinstance(cache.client, Redis)
     assert cache.client.connection_pool.max_connections == 2 * 7 + 1
     assert KeyGuard(Settings(database_url="sqlite://", store_pool_size=1)).store is not None
 

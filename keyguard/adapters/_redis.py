@@ -5,30 +5,49 @@ An invalidation does not just delete the entry: it writes a short-lived tombston
 write with `SET NX`. So a process that read the store just before a revoke committed cannot
 put the stale record back: its write finds the tombstone and does nothing. What Redis returns
 is checked (`EntryCodec`) before it is used; an entry that fails the check is deleted.
+
+The same code serves one Redis and a Redis Cluster (`_redis_cluster` says where each key
+lives there): every call touches one key, or keys of one slot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
-from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import AuthenticationError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from keyguard.core import CacheUnavailableError, KeyRecord
 from keyguard.ports import CacheMiss, StoreChange
 
 from ._failures import network_failure, one_line
+from ._redis_cluster import (
+    RedisClient,
+    cluster_client,
+    is_cluster_url,
+    publish,
+    run_script,
+    subscription,
+)
 from ._redis_entries import BAD, EntryCodec
 from ._redis_sentinel import is_sentinel_url, sentinel_client
 from ._urls import mask_url
 
-__all__ = ["CHANNEL", "KEY_PREFIX", "RedisKeyCache", "entry_key", "redis_client"]
+__all__ = [
+    "CHANNEL",
+    "KEY_PREFIX",
+    "REDIS_FAILURES",
+    "RedisClient",
+    "RedisKeyCache",
+    "entry_key",
+    "redis_client",
+]
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "keyguard:"
@@ -40,8 +59,10 @@ CHANNEL = "changes"  # under the prefix: keyguard:changes
 _ENTRY = "key3:"
 _TOMBSTONE = b"!"
 _INVALIDATE_ATTEMPTS = 3
+_SUBSCRIBE_WAIT = 5.0  # seconds for Redis to confirm a subscription
+# What a failing Redis raises: a cluster's "no node could be reached" is not a RedisError.
+REDIS_FAILURES = (RedisError, OSError, RedisClusterException)
 _MAX_DECODED = 10_000
-_SUBSCRIBE_WAIT_S = 5
 # Deletes an entry only if it still holds the bytes found bad (never a tombstone written since).
 _DELETE_IF_UNCHANGED = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
@@ -53,7 +74,7 @@ async def _redis_errors(where: str) -> AsyncIterator[None]:
     """Redis's own exceptions stop here: the services know only `CacheUnavailableError`."""
     try:
         yield
-    except (RedisError, OSError) as exc:
+    except REDIS_FAILURES as exc:
         raise _unavailable(where, exc) from None
 
 
@@ -75,11 +96,13 @@ def entry_key(prefix: str, digest: bytes) -> str:
     return f"{prefix}{_ENTRY}{digest.hex()}"
 
 
-def redis_client(url: str, *, timeout: float, max_connections: int) -> aioredis.Redis:
+def redis_client(url: str, *, timeout: float, max_connections: int) -> RedisClient:
     """A client on a pool of its own (closing the client closes it), with `timeout` on every
     connect and call and no retry: a dead Redis costs a caller `timeout`, then the breaker."""
     if is_sentinel_url(url):
         return sentinel_client(url, timeout=timeout, max_connections=max_connections)
+    if is_cluster_url(url):
+        return cluster_client(url, timeout=timeout, max_connections=max_connections)
     try:
         pool = aioredis.ConnectionPool.from_url(
             url,
@@ -96,20 +119,10 @@ def redis_client(url: str, *, timeout: float, max_connections: int) -> aioredis.
     return aioredis.Redis.from_pool(pool)
 
 
-async def _subscribed(pubsub: PubSub) -> None:
-    """Until Redis confirmed the subscription: `listening` (the notices_live gauge) means
-    notices can arrive, not that SUBSCRIBE was sent."""
-    for _ in range(_SUBSCRIBE_WAIT_S):
-        message = await pubsub.get_message(timeout=1.0)
-        if message is not None and message["type"] == "subscribe":
-            return
-    raise RedisTimeoutError("SUBSCRIBE was not confirmed")
-
-
 class RedisKeyCache:
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: RedisClient,
         *,
         mac_key: bytes,
         prefix: str = KEY_PREFIX,
@@ -126,6 +139,7 @@ class RedisKeyCache:
         self.prefix = prefix
         self.channel = prefix + CHANNEL
         self.listening = False
+        self._listener_lost = ""  # the cluster node the channel was last lost on
         self.codec = EntryCodec(mac_key, ttl=max(ttl, negative_ttl))
         self._ttl_ms = int(ttl * 1000)
         self._negative_ttl_ms = int(negative_ttl * 1000)
@@ -162,7 +176,7 @@ class RedisKeyCache:
         try:  # not `_redis_errors()`: this is every miss's path, and a plain try costs less
             async with self.gate:
                 raw: bytes | None = await self.client.get(key)  # type: ignore[assignment]
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise _unavailable(self.where, exc) from None
         if raw is None:
             return CacheMiss.ABSENT
@@ -189,7 +203,7 @@ class RedisKeyCache:
 
     async def _drop(self, key: str, raw: bytes) -> None:
         async with _redis_errors(self.where), self.gate:
-            await self._delete_if_unchanged(keys=[key], args=[raw])
+            await run_script(self.client, self._delete_if_unchanged, [key], [raw])
 
     async def put(self, digest: bytes, record: KeyRecord | None) -> None:
         ttl = self._negative_ttl_ms if record is None else self._ttl_ms
@@ -198,21 +212,36 @@ class RedisKeyCache:
             await self.client.set(self.entry_key(digest), raw, px=ttl, nx=True)
 
     async def invalidate(self, digests: Iterable[bytes], change: StoreChange | None) -> None:
-        """Tombstone each digest and publish the change in one round trip, retried; raises if
-        Redis never took it."""
+        """Tombstone each digest, then publish the change, each retried; raises if Redis never
+        took either. The notice only once every tombstone is written: a listener that drops
+        its copy on the notice must find the tombstone, not the old entry, when it reads
+        again. Not one MULTI: in a cluster the digests' keys live on different masters."""
         digests = list(digests)
+        if digests:
+            await self._retried("invalidation", lambda: self._tombstone(digests))
+        if change is not None:
+            notice, tried = self.codec.sign_change(change), set[str]()
+            await self._retried("change notice", lambda: self._publish(notice, tried))
+
+    async def _tombstone(self, digests: list[bytes]) -> None:
+        async with self.gate, self.client.pipeline(transaction=False) as pipe:
+            for digest in digests:
+                pipe.set(self.entry_key(digest), _TOMBSTONE, px=self._tombstone_ttl_ms)
+            await pipe.execute()
+
+    async def _publish(self, notice: bytes, tried: set[str]) -> None:
+        async with self.gate:
+            await publish(self.client, self.channel, notice, tried=tried)
+
+    async def _retried(self, what: str, call: Callable[[], Awaitable[None]]) -> None:
         for attempt in range(1, _INVALIDATE_ATTEMPTS + 1):
             try:
-                async with self.gate, self.client.pipeline(transaction=True) as pipe:
-                    for digest in digests:
-                        pipe.set(self.entry_key(digest), _TOMBSTONE, px=self._tombstone_ttl_ms)
-                    if change is not None:
-                        pipe.publish(self.channel, self.codec.sign_change(change))
-                    await pipe.execute()
+                await call()
                 return
-            except (RedisError, OSError) as exc:
+            except REDIS_FAILURES as exc:
                 logger.warning(
-                    "invalidation attempt %d of %d failed: %s",
+                    "%s attempt %d of %d failed: %s",
+                    what,
                     attempt,
                     _INVALIDATE_ATTEMPTS,
                     _describe(exc),
@@ -226,7 +255,7 @@ class RedisKeyCache:
         while True:
             try:
                 await self._listen_once(on_change)
-            except (RedisError, OSError) as exc:
+            except REDIS_FAILURES as exc:
                 logger.warning(
                     "change notices from Redis lost (%s); reconnecting", type(exc).__name__
                 )
@@ -236,14 +265,17 @@ class RedisKeyCache:
             delay = min(delay * 2, 2.0)
 
     async def _listen_once(self, on_change: Callable[[StoreChange], None]) -> None:
-        async with self.client.pubsub() as pubsub:
-            await pubsub.subscribe(self.channel)
-            await _subscribed(pubsub)
+        """Subscribed on one node (in a cluster, not the one lost last); `listening` only
+        from Redis's confirmation on."""
+        lost, self._listener_lost = self._listener_lost, ""
+        subscribed = subscription(self.client, self.channel, avoid=lost, within=_SUBSCRIBE_WAIT)
+        async with subscribed as (pubsub, node):
             self.listening = True
             try:
                 await self._deliver(pubsub, on_change)
             finally:
                 self.listening = False
+                self._listener_lost = node
 
     async def _deliver(self, pubsub: PubSub, on_change: Callable[[StoreChange], None]) -> None:
         while True:

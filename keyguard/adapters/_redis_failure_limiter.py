@@ -5,6 +5,10 @@ attempt is counted in this process too, so the limit holds here even while Redis
 way through a burst; when Redis cannot answer, this process's count alone decides (said once
 in the log per outage, and Redis is not asked again for a few seconds): a dead Redis neither
 lets a guesser through unlimited nor locks out anyone.
+
+A client's two windows are `<prefix>failures:{<client, hex>}:<window>`: the script reads both,
+and in a Redis Cluster keys of one script must share a slot, which the hash tag `{...}` gives
+them. The client is hex-encoded so a `{` or `}` in it cannot end the tag early.
 """
 
 from __future__ import annotations
@@ -15,20 +19,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from keyguard.core import seconds_to_wait
 from keyguard.ports import Slot
 
 from ._local_failure_limiter import LocalFailureLimiter
-from ._redis import KEY_PREFIX
+from ._redis import KEY_PREFIX, REDIS_FAILURES, RedisClient
+from ._redis_cluster import run_script
 
 __all__ = ["FAILURES_KEY", "RedisFailureLimiter"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-FAILURES_KEY = "failures:"  # under the prefix: keyguard:failures:<client>:<window>
+FAILURES_KEY = "failures:"  # under the prefix: keyguard:failures:{<client hex>}:<window>
 _RETRY_REDIS_AFTER = 5.0  # seconds counted in-process after Redis failed, before asking again
 # KEYS: previous window, current window. ARGV: limit, share of the window elapsed, ttl (ms).
 _ACQUIRE = """
@@ -49,7 +51,7 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[
 class RedisFailureLimiter:
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: RedisClient,
         *,
         limit: int = 20,
         window: float = 60.0,
@@ -69,7 +71,7 @@ class RedisFailureLimiter:
         self._redis_down_until = 0.0  # monotonic
 
     def _key(self, client: str, index: int) -> str:
-        return f"{self.prefix}{client}:{index}"
+        return f"{self.prefix}{{{client.encode(errors='surrogatepass').hex()}}}:{index}"
 
     def _wait(self, previous: int, current: int, now: float) -> float:
         return seconds_to_wait(previous, current, limit=self.limit, window=self.window, now=now)
@@ -83,7 +85,7 @@ class RedisFailureLimiter:
             async with self._gate:
                 result = await call()
         except Exception as exc:
-            if not isinstance(exc, (RedisError, OSError)):
+            if not isinstance(exc, REDIS_FAILURES):
                 logger.error("the shared failure count failed: %s", type(exc).__name__)
             elif not self._redis_down_until:
                 logger.warning(
@@ -106,7 +108,7 @@ class RedisFailureLimiter:
         args = [self.limit, (now % self.window) / self.window, int(self.window * 2000)]
 
         async def take() -> tuple[int, int, int]:
-            admitted, previous, current = await self._acquire(keys=keys, args=args)
+            admitted, previous, current = await run_script(self.client, self._acquire, keys, args)
             return int(admitted), int(previous), int(current)
 
         try:
@@ -126,7 +128,7 @@ class RedisFailureLimiter:
         await self.local.release(slot)
         if slot.shared:
             key = self._key(slot.client, slot.window)
-            await self._shared(lambda: self._release(keys=[key]))
+            await self._shared(lambda: run_script(self.client, self._release, [key], []))
 
     async def record_failure(self, client: str) -> float:
         wait_here = await self.local.record_failure(client)

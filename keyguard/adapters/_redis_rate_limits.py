@@ -1,8 +1,9 @@
 """Per-key rate limits counted in Redis: `keyguard.core.gcra()` as one script, one round trip.
 
-Every limit of a key is decided by one Lua script against one hash, `<prefix>rl:{<key id>}`
-(the braces are a hash tag: a key's later keys, a quota say, land on the same Redis Cluster
-slot), so the check and the update are atomic across every process and host. The hash holds a
+Every limit of a key and its quota are decided by one Lua script against one hash,
+`<prefix>rl:{<key id>}` (one key per call, so any Redis Cluster slot will do; the braces are a
+hash tag, for any later key of the same key id to share it), so the check and the update are
+atomic across every process and host. The hash holds a
 field per limit, named by the limit's canonical text (`100/s`): a changed limit reads a field
 that does not exist yet and starts fresh, while a renamed one keeps its count. Two limits with
 the same text share a field, which is right: they are the same bucket, updated together.
@@ -26,8 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError
 
 from keyguard.core import (
     MAX_RATE_LIMITS,
@@ -40,7 +40,16 @@ from keyguard.core import (
     combined,
 )
 
-from ._redis import KEY_PREFIX, RedisKeyCache, _redis_errors, _unavailable, redis_client
+from ._redis import (
+    KEY_PREFIX,
+    REDIS_FAILURES,
+    RedisClient,
+    RedisKeyCache,
+    _redis_errors,
+    _unavailable,
+    redis_client,
+)
+from ._redis_cluster import run_script
 from ._redis_rate_script import GCRA_SCRIPT
 from ._urls import mask_url
 
@@ -60,7 +69,7 @@ class RedisRateLimiter:
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: RedisClient,
         *,
         prefix: str = KEY_PREFIX,
         gate: asyncio.Semaphore | None = None,
@@ -71,8 +80,8 @@ class RedisRateLimiter:
         # Shared with the cache when built by `sharing`: together they stay within the pool.
         self._gate = gate or asyncio.Semaphore(50)
         self.where = where
-        # Its SHA is sent with EVALSHA; on NOSCRIPT (a restarted or flushed Redis), redis-py's
-        # Script loads the script and sends it again.
+        # Its SHA is sent with EVALSHA; on NOSCRIPT (a restarted or flushed Redis, a promoted
+        # replica) the script is sent whole, to that node alone.
         self._script = client.register_script(GCRA_SCRIPT)
         self._memo: dict[
             tuple[int, int],
@@ -141,10 +150,10 @@ class RedisRateLimiter:
                     reply = await self.client.evalsha(
                         self._script.sha, 1, key, "" if now_ms is None else now_ms, cost, *tail
                     )
-                except NoScriptError:  # a restarted or flushed Redis: Script loads it again
+                except NoScriptError:  # a restarted or flushed Redis, a promoted replica
                     args = ["" if now_ms is None else now_ms, cost, *tail]
-                    reply = await self._script(keys=[key], args=args)
-        except (RedisError, OSError) as exc:
+                    reply = await run_script(self.client, self._script, [key], args)
+        except REDIS_FAILURES as exc:
             raise _unavailable(self.where, exc) from None
         return self._decision(reply, limits, quota)
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keyguard.adapters import RedisKeyCache, RedisRateLimiter
+from keyguard.adapters._redis import RedisClient
 from keyguard.core import CacheUnavailableError, RateLimit, gcra, parse_rate_limit
 
 # The largest count a day allows while lcm(N, W) stays <= 2^53, coprime to the window: every
@@ -261,7 +262,7 @@ async def test_a_flushed_script_is_loaded_again_and_a_killed_redis_is_unavailabl
         await limiter.close()
 
 
-async def wait_for_ping(client: aioredis.Redis) -> None:
+async def wait_for_ping(client: RedisClient) -> None:
     for _ in range(100):
         with contextlib.suppress(OSError, aioredis.RedisError):
             if await client.ping():
