@@ -10,7 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.conftest import account, make_guard
+
 from ._cluster import Cluster, running_cluster
+
+__all__ = ["account", "make_guard"]
 
 
 @pytest.fixture(scope="module")
