@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -29,7 +30,7 @@ from .apps import PATH
 from .cases import auth_header
 from .environment import BenchEnv
 
-__all__ = ["LoadSettings", "parse_wrk", "run_e2e"]
+__all__ = ["LoadSettings", "Server", "load", "machine_ticks", "parse_wrk", "run_e2e", "summary"]
 
 ROOT = Path(__file__).resolve().parent.parent  # `-m benchmarks.server` imports from here
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}  # to milliseconds
@@ -45,13 +46,15 @@ class LoadSettings:
 
 
 class Server:
-    def __init__(self, name: str, env: BenchEnv, http: str) -> None:
+    def __init__(self, name: str, env: BenchEnv, http: str, workers: int = 1) -> None:
         self.name, self.header = name, auth_header(env, name)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
+        self.workers = workers
         self._args = [sys.executable, "-m", "benchmarks.server", name, str(self.port), http]
+        self._args.append(str(workers))
         self._environ = {**os.environ, "BENCH_ENV": env.to_json()}
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self.proc: asyncio.subprocess.Process | None = None
@@ -94,13 +97,33 @@ class Server:
         self._log.close()
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's process (Linux /proc; 0 elsewhere): steadier
+        """CPU time used so far by the server's processes (Linux /proc; 0 elsewhere): steadier
         than req/s on a shared machine."""
+        return self.usage()[0]
+
+    def usage(self) -> tuple[float, int]:
+        """CPU seconds and context switches so far, summed over the server's process group
+        (uvicorn's supervisor and its workers); (0, 0) where /proc is not there."""
         assert self.proc is not None
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime+stime
-        return 0.0
+        cpu, switches = 0.0, 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) != self.proc.pid:  # field 5, the process group
+                    continue
+                cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                status = (stat.parent / "status").read_text()
+                switches += sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", status))
+        return cpu, switches
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat ((0, 0) elsewhere):
+    how busy every core was, whoever kept it busy."""
+    with contextlib.suppress(OSError, ValueError):
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # less idle and iowait
+    return 0, 0
 
 
 def parse_wrk(text: str) -> dict[str, float]:
@@ -127,12 +150,15 @@ def parse_wrk(text: str) -> dict[str, float]:
     }
 
 
-async def _load(server: Server, settings: LoadSettings, seconds: int) -> dict[str, float]:
-    """One wrk run against `server`, with the server's CPU time over it."""
+async def load(server: Server, settings: LoadSettings, seconds: int) -> dict[str, float]:
+    """One wrk run against `server`, with what it cost: the server's CPU time and context
+    switches, wrk's own CPU time, and how busy the whole machine was meanwhile."""
     field, value = server.header
     args = [settings.wrk, "-t1", f"-c{settings.connections}", f"-d{seconds}s", "--latency"]
     args += ["-H", f"{field}: {value}", server.url]
-    cpu = server.cpu_seconds()
+    cpu, switches = server.usage()
+    busy, total = machine_ticks()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the one child reaped
     proc = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -144,7 +170,16 @@ async def _load(server: Server, settings: LoadSettings, seconds: int) -> dict[st
         raise
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed: {err.decode(errors='replace')}")
-    run = {**parse_wrk(out.decode()), "server_cpu_s": server.cpu_seconds() - cpu}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after, switches_after = server.usage()
+    busy_after, total_after = machine_ticks()
+    run = {
+        **parse_wrk(out.decode()),
+        "server_cpu_s": cpu_after - cpu,
+        "server_switches": switches_after - switches,
+        "wrk_cpu_s": after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime,
+        "machine_busy": (busy_after - busy) / max(1, total_after - total),
+    }
     await asyncio.sleep(0.2)  # what wrk left in flight is served before the next run starts
     return run
 
@@ -160,19 +195,19 @@ async def run_e2e(
         for server in running:  # one at a time: a failed start leaves no other half-started
             await server.start()
         for server in running:  # untimed: pools filled, caches warm, code paths hot
-            await _load(server, settings, 1)
+            await load(server, settings, 1)
         runs: dict[str, list[dict[str, float]]] = {server.name: [] for server in running}
         for index in range(settings.rounds):
             if index and time.monotonic() > deadline:
                 break
             for server in running:
-                runs[server.name].append(await _load(server, settings, settings.seconds))
+                runs[server.name].append(await load(server, settings, settings.seconds))
     finally:
         await asyncio.gather(*(server.stop() for server in running), return_exceptions=True)
-    return {name: _summary(done) for name, done in runs.items()}
+    return {name: summary(done) for name, done in runs.items()}
 
 
-def _summary(runs: list[dict[str, float]]) -> dict[str, Any]:
+def summary(runs: list[dict[str, float]]) -> dict[str, Any]:
     def median(field: str) -> float:
         return statistics.median(run[field] for run in runs)
 
@@ -181,6 +216,14 @@ def _summary(runs: list[dict[str, float]]) -> dict[str, Any]:
         "p50_ms": median("p50_ms"),
         "p99_ms": median("p99_ms"),
         "cpu_us": statistics.median(r["server_cpu_s"] / max(1, r["requests"]) * 1e6 for r in runs),
+        "switches_per_req": statistics.median(
+            r["server_switches"] / max(1, r["requests"]) for r in runs
+        ),
+        # cores: CPU seconds over the run's seconds (requests / req/s)
+        "wrk_cores": statistics.median(
+            r["wrk_cpu_s"] * r["rps"] / max(1, r["requests"]) for r in runs
+        ),
+        "machine_busy": median("machine_busy"),
         "errors": sum(run["errors"] for run in runs),
         "bad_status": sum(run["bad_status"] for run in runs),
         "runs": runs,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .scale_report import render_scale
 from .targets import evaluate
 
 __all__ = ["RESULTS_DIR", "render", "write_all"]
@@ -49,10 +50,20 @@ def _meta_lines(meta: dict[str, Any], markdown: bool) -> list[str]:
         f"mode: {meta['mode']}, started {meta['started_at']}, took {meta['duration_s']:.0f} s",
         f"machine: {meta['machine']}",
         f"load average (1 min) before / after: {load}",
+        *_load_averages(meta),
         "versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         *(f"note: {note}" for note in meta.get("notes", [])),
     ]
     return [bullet + line for line in lines]
+
+
+def _load_averages(meta: dict[str, Any]) -> list[str]:
+    if "load_averages_after" not in meta:  # a report saved before issue 16
+        return []
+    before, after = (
+        " ".join(f"{v:.2f}" for v in meta[f"load_averages_{when}"]) for when in ("before", "after")
+    )
+    return [f"load averages (1, 5, 15 min, as `uptime`) before: {before}; after: {after}"]
 
 
 def _inprocess(section: dict[str, Any], markdown: bool) -> list[str]:
@@ -115,6 +126,9 @@ def render(results: Results, *, markdown: bool = False) -> str:
     if "e2e" in results:
         heading = "End to end (uvicorn, 1 worker, wrk, 127.0.0.1)"
         lines += _section(heading, markdown) + _e2e(results["e2e"], markdown)
+    if "scale" in results:
+        heading = "Scale (issue 16): keys in the store, entries in Redis, memory, workers"
+        lines += _section(heading, markdown) + render_scale(results["scale"], _table, markdown)
     lines += _section("Targets (issues 5, 13, 14 and 15)", markdown) + _targets(results, markdown)
     return "\n".join(lines) + "\n"
 

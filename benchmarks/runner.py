@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ from .cases import ALTERNATIVES, LABELS, build
 from .e2e import LoadSettings, run_e2e
 from .environment import POSTGRES_URL, REDIS_URL, BenchEnv, missing, run_environment
 from .machine import describe_machine, versions
+from .scale import run_scale
 
 __all__ = ["MODES", "Mode", "main"]
 
@@ -38,16 +40,22 @@ class Mode:
     batch_seconds: float  # in-process batch length
     load_seconds: int  # per wrk run
     load_rounds: int
+    # Where each phase must end, in seconds from the start: past `inprocess_until` the
+    # in-process phase stops after the round it is in (never before 3), end to end starts no
+    # round past `e2e_until`, and the scale phase (issue 16) has until `time_limit`.
+    inprocess_until: float
+    e2e_until: float
 
 
 MODES = {
-    "smoke": Mode("smoke", 60, rounds=2, batch_seconds=0.0005, load_seconds=1, load_rounds=1),
-    "quick": Mode("quick", 90, rounds=20, batch_seconds=0.01, load_seconds=2, load_rounds=2),
-    "full": Mode("full", 900, rounds=200, batch_seconds=0.025, load_seconds=10, load_rounds=3),
-}
-# Where the in-process phase must end, as a share of the time limit: past it, it stops after
-# the round it is in (never before 3), and end to end stops starting rounds at the limit.
-INPROCESS_SHARE = 0.35
+    "smoke": Mode("smoke", 90, rounds=2, batch_seconds=0.0005, load_seconds=1, load_rounds=1,
+                  inprocess_until=21, e2e_until=60),
+    "quick": Mode("quick", 180, rounds=20, batch_seconds=0.01, load_seconds=2, load_rounds=2,
+                  inprocess_until=31.5, e2e_until=90),
+    # The scale phase needs ~6-10 minutes on 2 cores (1M keys seeded, 3 worker counts loaded).
+    "full": Mode("full", 1500, rounds=200, batch_seconds=0.025, load_seconds=10,
+                 load_rounds=3, inprocess_until=315, e2e_until=900),
+}  # fmt: skip
 
 
 def say(start: float, message: str) -> None:
@@ -82,15 +90,23 @@ async def e2e_phase(env: BenchEnv, load: LoadSettings, deadline: float) -> dict[
 
 async def _phases(args: argparse.Namespace, env: BenchEnv, start: float) -> dict[str, Any]:
     mode = MODES[args.mode]
-    limit = args.time_limit or mode.time_limit
+    share = (args.time_limit or mode.time_limit) / mode.time_limit  # --time-limit scales all
     say(start, "in-process")
-    results = {"inprocess": await inprocess_phase(env, mode, start + limit * INPROCESS_SHARE)}
+    deadline = start + mode.inprocess_until * share
+    results = {"inprocess": await inprocess_phase(env, mode, deadline)}
     wrk = shutil.which("wrk")
-    if "e2e" in args.skip or wrk is None:
-        return results
-    say(start, "end to end (wrk)")
-    load = LoadSettings(wrk, args.http, mode.load_seconds, mode.load_rounds)
-    results["e2e"] = await e2e_phase(env, load, start + limit)
+    load = None
+    if "e2e" not in args.skip and wrk is not None:
+        load = LoadSettings(wrk, args.http, mode.load_seconds, mode.load_rounds)
+        say(start, "end to end (wrk)")
+        results["e2e"] = await e2e_phase(env, load, start + mode.e2e_until * share)
+    if "scale" not in args.skip:
+        say(start, "scale: keys in the store, entries in Redis, memory, workers")
+        deadline = start + mode.time_limit * share
+        progress = functools.partial(say, start)
+        results["scale"] = await run_scale(env, mode.name, load, deadline=deadline, say=progress)
+        for cut in results["scale"]["cuts"]:
+            say(start, f"CUT: {cut}")
     return results
 
 
@@ -103,6 +119,8 @@ def _notes(args: argparse.Namespace, absent: dict[str, str]) -> list[str]:
         notes.append(f"end to end skipped: {absent['wrk']}")
     if "e2e" in args.skip:
         notes.append("end to end skipped: --skip e2e")
+    if "scale" in args.skip:
+        notes.append("scale skipped: --skip scale")
     return notes
 
 
@@ -119,6 +137,7 @@ async def run(args: argparse.Namespace) -> int:
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": describe_machine(),
         "load_before": os.getloadavg()[0],
+        "load_averages_before": list(os.getloadavg()),  # 1, 5 and 15 minutes, as `uptime`
         "notes": _notes(args, absent),
     }
     say(start, "preparing: database, Redis prefix, keys")
@@ -130,6 +149,8 @@ async def run(args: argparse.Namespace) -> int:
         results = await _phases(args, env, start)
         say(start, "cleaning up")
     meta.update(duration_s=time.monotonic() - start, load_after=os.getloadavg()[0])
+    meta["load_averages_after"] = list(os.getloadavg())
+    meta["notes"] += [f"cut: {cut}" for cut in results.get("scale", {}).get("cuts", [])]
     results["meta"] = meta
     written = report.write_all(results, Path(args.out) if args.out else report.RESULTS_DIR)
     print(report.render(results))
@@ -149,7 +170,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--http", default="auto", choices=["auto", "h11", "httptools"], help="uvicorn's HTTP parser"
     )
-    parser.add_argument("--skip", action="append", default=[], choices=["e2e"])
+    parser.add_argument("--skip", action="append", default=[], choices=["e2e", "scale"])
     parser.add_argument("--time-limit", type=float, default=None, help="seconds for the phases")
     parser.add_argument("--out", default=None, help="directory for the JSON and Markdown")
     parser.set_defaults(mode="full")

@@ -1,8 +1,10 @@
-"""The server the end-to-end runs start: `python -m benchmarks.server APP PORT HTTP`, uvicorn on
-127.0.0.1 with one worker and uvloop, the app chosen by name, this run's environment from
-BENCH_ENV. A process of its own, so the load generator measures a real server and socket.
+"""The server the end-to-end runs start: `python -m benchmarks.server APP PORT HTTP [WORKERS]`,
+uvicorn on 127.0.0.1 with uvloop (one worker unless WORKERS says more), the app chosen by name,
+this run's environment from BENCH_ENV. A process of its own, so the load generator measures a
+real server and socket.
 
-It is a child of the benchmark run, in a process group of its own that the run ends.
+It is a child of the benchmark run, in a process group of its own that the run ends (uvicorn's
+workers are in that group too).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .apps import bare_starlette, keyguard_app
 from .cases import ALTERNATIVES
 from .environment import BenchEnv
 
-__all__ = ["APPS"]
+__all__ = ["APPS", "app_from_environ"]
 
 APPS: dict[str, Callable[[BenchEnv], ASGIApp]] = {
     "bare.starlette": lambda env: bare_starlette(),
@@ -28,10 +30,19 @@ APPS: dict[str, Callable[[BenchEnv], ASGIApp]] = {
 }
 
 
+def app_from_environ() -> ASGIApp:
+    """The app each worker builds for itself (uvicorn's workers import it by name)."""
+    return APPS[os.environ["BENCH_APP"]](BenchEnv.from_json(os.environ["BENCH_ENV"]))
+
+
 def main(argv: list[str]) -> None:
-    name, port, http = argv
+    name, port, http, *more = argv
+    workers = int(more[0]) if more else 1
+    os.environ["BENCH_APP"] = name
     uvicorn.run(
-        APPS[name](BenchEnv.from_json(os.environ["BENCH_ENV"])),
+        "benchmarks.server:app_from_environ" if workers > 1 else app_from_environ(),
+        factory=workers > 1,
+        workers=workers,
         host="127.0.0.1",
         port=int(port),
         loop="uvloop",
