@@ -31,20 +31,34 @@ class ScalePlan:
     redis_sizes: tuple[int, ...]  # entries under the run's Redis prefix
     memory_sizes: tuple[int, ...]  # keys cached, for memory per key
     workers: tuple[int, ...]
-    samples: int  # keys looked up in turn at the largest store size (spread through the table)
+    # Keys looked up in turn at every size, spread through the table: the same number at each
+    # size, so that only the table's size changes (and keyguard's last-used writer, which
+    # writes each key used once per interval, writes as many rows at each).
+    samples: int
     rounds: int
     batch_seconds: float
     lookup_seconds: float  # what measuring one size is allowed to take, at most
 
 
 PLANS = {
-    "smoke": ScalePlan((200, 1_000), (200, 1_000), (300,), (1, 2), 64, 2, 0.0005, 10),
-    "quick": ScalePlan((1_000, 100_000), (1_000, 100_000), (10_000,), (1, 2, 4), 1_024, 10,
+    "smoke": ScalePlan((200, 1_000), (200, 1_000), (300,), (1, 2), 100, 2, 0.0005, 10),
+    "quick": ScalePlan((1_000, 100_000), (1_000, 100_000), (10_000,), (1, 2, 4), 1_000, 10,
                        0.01, 15),
     "full": ScalePlan((1_000, 100_000, 1_000_000), (1_000, 1_000_000), (10_000, 100_000),
-                      (1, 2, 4), 4_096, 40, 0.025, 40),
+                      (1, 2, 4), 1_000, 40, 0.025, 40),
 }  # fmt: skip
 Say = Callable[[str], None]
+
+
+def _spread(kept: list[tuple[int, list[str]]], n: int) -> list[str]:
+    """About `n` of the values kept, each seeding contributing its share of the rows, evenly
+    picked from what it kept (which was spread evenly over its rows)."""
+    total = sum(rows for rows, _ in kept)
+    picked: list[str] = []
+    for rows, values in kept:
+        share = max(1, round(n * rows / total))
+        picked += values[:: max(1, len(values) // share)][:share]
+    return picked
 
 
 @dataclass
@@ -62,23 +76,24 @@ class _Run:
         """Seed up to each size in turn and measure there; the local memory once enough keys
         are in."""
         sizes: dict[str, Any] = {}
-        samples: list[str] = []
+        kept: list[tuple[int, list[str]]] = []  # (rows seeded, values kept) per seeding
         seeded = 0
-        largest = self.plan.store_sizes[-1]
         for size in self.plan.store_sizes:
-            keep = max(64, self.plan.samples * (size - seeded) // largest)
+            keep = self.plan.samples
             until = deadline - self.plan.lookup_seconds
             done = await seed(self.lookups.conn, self.lookups.hasher, size - seeded, keep=keep,
                               deadline=until, progress=self.say)  # fmt: skip
             seeded += done.rows
-            samples += done.samples
+            kept.append((done.rows, done.samples))
             if done.cut:
                 self.cuts.append(f"store size {size:,}: {done.cut}; not measured")
                 break
-            measured = await self.lookups.measure(samples, redis=False, **self._timing())
-            sizes[str(size)] = {**measured, "keys": seeded, "seed_s": done.seconds}
+            keys = _spread(kept, self.plan.samples)
+            measured = await self.lookups.measure(keys, redis=False, **self._timing())
+            table = await self.lookups.table_sizes()
+            sizes[str(size)] = {**measured, **table, "keys": seeded, "seed_s": done.seconds}
             self.say(f"store {size:,} keys: keyguard / bare fetch {measured['ratio']:.2f}x")
-        return {"sizes": sizes, "samples": samples, "seeded": seeded}
+        return {"sizes": sizes, "samples": _spread(kept, self.plan.samples), "seeded": seeded}
 
     def _timing(self) -> dict[str, Any]:
         plan = self.plan

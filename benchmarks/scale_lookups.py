@@ -88,6 +88,15 @@ class Lookups:
         sql = f"SELECT {KEY_COLUMNS} FROM keyguard_keys WHERE digest = $1"
         self.statement = await self.conn.prepare(sql)
 
+    async def table_sizes(self) -> dict[str, int]:
+        """The keys table's size on disk, and its digest index's (what a lookup walks)."""
+        row = await self.conn.fetchrow(
+            "SELECT pg_table_size('keyguard_keys') AS table_bytes,"
+            " pg_relation_size('keyguard_keys_digest') AS digest_index_bytes"
+        )
+        assert row is not None
+        return dict(row)
+
     def entry_name(self, key: str) -> str:
         return entry_key(self.env.redis_prefix, self.hasher.digest(key))
 

@@ -1,9 +1,10 @@
 """The benchmark harness runs and reports in the shape `benchmarks/README.md` documents.
 
 Behaviour only: `python -m benchmarks --smoke --skip e2e` runs two rounds of every in-process
-case against the real PostgreSQL and Redis, in a process of its own (so the benchmarks and what
-they import stay out of this one), and nothing here asserts a time: the figures are
-`python -m benchmarks`'s business, not the suite's.
+case, and the scale phase at tiny sizes (200 and 1,000 keys), against the real PostgreSQL and
+Redis, in a process of its own (so the benchmarks and what they import stay out of this one),
+and nothing here asserts a time: the figures are `python -m benchmarks`'s business, not the
+suite's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
@@ -59,7 +61,7 @@ def test_harness_measures_and_reports(tmp_path: Path, pg_database_url: str, redi
     assert done.returncode == 0, done.stderr
 
     saved = json.loads((tmp_path / "smoke.json").read_text())
-    assert set(saved) == {"meta", "inprocess", "targets"}
+    assert set(saved) == {"meta", "inprocess", "scale", "targets"}
     cases = saved["inprocess"]["cases"]
     assert set(cases) == CASES
     # Each case proved it is what its name says: the status, and which tier answered.
@@ -80,7 +82,30 @@ def test_harness_measures_and_reports(tmp_path: Path, pg_database_url: str, redi
     assert {"rate_limited", "quota"} <= targets.keys()
     # Issue 15: each hit with metrics on judged against the same hit with metrics off.
     assert {"local_hit_metrics", "redis_hit_metrics"} <= targets.keys()
+    _check_scale(saved["scale"], saved["meta"])
     markdown = (tmp_path / "smoke.md").read_text()
     assert "## In-process" in markdown
     assert "## Targets (issues 5, 13, 14 and 15)" in markdown
     assert "Targets (issues 5, 13, 14 and 15)" in done.stdout
+    assert "## Scale (issue 16)" in markdown
+    assert "CUT: workers: not run (no wrk, or --skip e2e)" in markdown
+
+
+def _check_scale(scale: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Issue 16: each store and Redis size measured, each lookup proved to reach its tier, the
+    seeded keys counted; memory per key measured; the worker runs cut, and the cut said."""
+    assert set(scale["store"]) == {"200", "1000"}
+    assert [s["keys"] for s in scale["store"].values()] == [200, 1000]
+    assert set(scale["redis"]) == {"200", "1000"}
+    assert scale["redis"]["1000"]["entries"] == 1000
+    for size in [*scale["store"].values(), *scale["redis"].values()]:
+        assert {c["verified"] for c in size["cases"].values()} == {"ok"}
+        assert size["ratio"] > 0
+    assert scale["memory"]["local"]["300"]["keys"] == 300
+    assert scale["memory"]["local"]["300"]["bytes_per_key"] > 0
+    assert scale["memory"]["redis"]["300"]["entries"] == 300
+    assert scale["memory"]["redis"]["300"]["memory_usage_one"] > 0
+    assert scale["workers"] == {}
+    assert scale["cuts"] == ["workers: not run (no wrk, or --skip e2e)"]
+    assert "cut: workers: not run (no wrk, or --skip e2e)" in meta["notes"]
+    assert len(meta["load_averages_before"]) == len(meta["load_averages_after"]) == 3
