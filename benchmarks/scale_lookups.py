@@ -23,13 +23,11 @@ from keyguard.adapters._redis import entry_key
 from keyguard.adapters._sql_shapes import KEY_COLUMNS
 
 from . import inprocess
-from .apps import bare_starlette
+from .apps import REDIS_TTL, bare_starlette
 from .environment import BenchEnv
 from .inprocess import Case, Span, call_case, expect_lookups, http_scope, respond
 
 __all__ = ["Lookups", "scale_app"]
-
-ENTRY_TTL = 1800.0  # a Redis entry outlives the phase (the change log keeps an hour)
 
 
 def scale_app(env: BenchEnv, *, redis: bool) -> APIKeyMiddleware:
@@ -41,7 +39,7 @@ def scale_app(env: BenchEnv, *, redis: bool) -> APIKeyMiddleware:
         redis_prefix=env.redis_prefix,
         pepper=env.pepper,
         local_cache_ttl=0,
-        redis_cache_ttl=ENTRY_TTL,
+        redis_cache_ttl=REDIS_TTL,
     )
     return APIKeyMiddleware(bare_starlette(), guard=KeyGuard(settings))
 
