@@ -69,6 +69,7 @@ async def redis_memory(guard: KeyGuard, conn: asyncpg.Connection, n: int) -> dic
     pairs = [(row["digest"], guard.store.key_from_row(row)) for row in rows]  # type: ignore[attr-defined]
     names = [cache.entry_key(digest) for digest, _ in pairs]
     client = cache.client
+    assert isinstance(client, aioredis.Redis), "the benchmark measures one Redis server"
     before = await _used_memory(client)
     for start in range(0, len(pairs), _PUTS_AT_ONCE):
         await asyncio.gather(*(cache.put(d, r) for d, r in pairs[start : start + _PUTS_AT_ONCE]))
