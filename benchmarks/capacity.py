@@ -70,13 +70,15 @@ class Knobs:
 class Costs:
     """Measured by `python -m benchmarks` (benchmarks/README.md, "Scale"), 2-vCPU VM."""
 
-    local_hit_us: float = 330.0  # CPU of one HTTP request through uvicorn, a local hit
-    redis_extra_us: float = 60.0  # CPU a Redis hit adds (redis-py's GET)
-    store_extra_us: float = 120.0  # CPU a store hit adds (asyncpg's fetch, the fill)
-    redis_entry_bytes: int = 1_000  # Redis memory per cached key
-    local_entry_bytes: int = 2_000  # process memory per locally cached key (entry + memo)
-    redis_ops_per_core: float = 100_000.0  # what one Redis core serves of these small calls
-    store_lookups_per_core: float = 10_000.0  # indexed lookups one PostgreSQL core serves
+    local_hit_us: float = 165.0  # server CPU of one HTTP request through uvicorn, a local hit
+    redis_extra_us: float = 162.0  # what a Redis hit adds (181 us in-process, a local hit 19)
+    # What a store hit adds: the lookup (311 us in-process, less a local hit), and around it
+    # the failed-attempt limiter's two scripts and the fill's SET NX (~130 us of redis-py each).
+    store_extra_us: float = 680.0
+    redis_entry_bytes: int = 610  # Redis used_memory per entry, 100k entries
+    local_entry_bytes: int = 1_150  # process memory per locally cached key
+    redis_ops_per_core: float = 100_000.0  # redis-benchmark GET: 128k/s, client on the same VM
+    store_lookups_per_core: float = 20_000.0  # pgbench -S: 51k/s on 2 vCPU, client included
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,11 @@ def plan(d: Deployment, k: Knobs = Knobs(), c: Costs = Costs()) -> Plan:
     refills = d.keys * per_key / (1 + per_key * k.redis_cache_ttl)
     lookups = refills + d.unknown_rps + d.changes_per_s
     entries = d.keys * per_key * k.redis_cache_ttl / (1 + per_key * k.redis_cache_ttl)
-    writes = lookups + d.limited_share * d.rps + d.unknown_rps + d.changes_per_s
+    # Around each store lookup: the failed-attempt limiter's acquire and release, the fill.
+    writes = 3 * lookups + d.limited_share * d.rps + d.changes_per_s
     log_reads = processes / k.change_poll_interval + d.changes_per_s * processes
-    last_used = processes / k.last_used_interval
+    # Last-used writes, and the LISTEN connection's keep-alive every 5 s.
+    last_used = processes / k.last_used_interval + processes * k.change_notifications / 5
     store_queries = lookups + log_reads + last_used
     cores = d.rps * c.local_hit_us / 1e6 + gets * c.redis_extra_us / 1e6
     cores += lookups * c.store_extra_us / 1e6
@@ -170,7 +174,7 @@ def rows(p: Plan) -> list[tuple[str, str]]:
         ("memory per process (local cache)", f"{p.local_bytes_per_process / 2**20:,.1f} MiB"),
         ("store lookups /s (refills, unknown keys)", _figure(p.store_lookups)),
         ("change-log reads /s", _figure(p.change_log_reads)),
-        ("last-used writes /s", _figure(p.last_used_writes)),
+        ("last-used writes and keep-alives /s", _figure(p.last_used_writes)),
         ("store queries /s, all", _figure(p.store_queries)),
         ("PostgreSQL connections, at most", f"{p.pg_connections_max}"),
         ("Redis connections, at most", f"{p.redis_connections_max}"),
