@@ -14,56 +14,20 @@ from typing import Any
 
 import pytest
 
-from keyguard import Settings
-from keyguard.ports import Observer
-from tests.e2e._support import PEPPER, InProcess, Load, wait_for
+from tests.e2e._failover import (
+    LOCAL_TTL,
+    MAX_STALENESS,
+    Tiers,
+    a_revoke_reaches_b_through_the_channel,
+    back_on_redis,
+    failover_settings,
+    listening,
+    true,
+)
+from tests.e2e._support import InProcess, Load, wait_for
 from tests.e2e.conftest import MakeGuard
 
 from ._group import SentinelGroup
-
-LOCAL_TTL = 0.2
-MAX_STALENESS = 2.0
-
-
-class Tiers(Observer):
-    """What answered each lookup, and how each change arrived."""
-
-    def __init__(self) -> None:
-        self.answers: list[tuple[float, str]] = []
-        self.paths: list[str] = []
-
-    def answered(self, tier: str) -> None:
-        self.answers.append((time.monotonic(), tier))
-
-    def change_applied(self, lag: float | None, path: str) -> None:
-        self.paths.append(path)
-
-    def tiers_since(self, since: float) -> set[str]:
-        return {tier for at, tier in self.answers if at > since}
-
-
-def _settings(database_url: str, group: SentinelGroup, prefix: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        redis_url=group.url,
-        pepper=PEPPER,
-        redis_prefix=prefix,
-        local_cache_ttl=LOCAL_TTL,
-        max_staleness=MAX_STALENESS,
-        change_poll_interval=MAX_STALENESS / 4,
-        change_notifications=False,  # the channel and the log poll: nothing else brings news
-    )
-
-
-async def _true(value: bool) -> bool:
-    return value
-
-
-def _listening(guarded: InProcess) -> bool:
-    """Subscribed to the change channel: what the notices_live gauge reads."""
-    cache = guarded.guard.shared_cache
-    assert cache is not None
-    return bool(cache.listening)
 
 
 async def test_a_failover_under_load_costs_store_lookups_never_a_wrong_answer(
@@ -77,7 +41,7 @@ async def test_a_failover_under_load_costs_store_lookups_never_a_wrong_answer(
     prefix = f"kg-failover-{os.getpid()}-{secrets.token_hex(3)}:"
     seen = {"a": Tiers(), "b": Tiers()}
     a, b = [
-        await make_guard(_settings(pg_database_url, group, prefix), observer=seen[name])
+        await make_guard(failover_settings(pg_database_url, group.url, prefix), observer=seen[name])
         for name in ("a", "b")
     ]
     manager = a.guard.manager
@@ -90,23 +54,23 @@ async def test_a_failover_under_load_costs_store_lookups_never_a_wrong_answer(
     await manager.revoke(keys["revoked"].record.id)
     values = {label: created.value for label, created in keys.items()}
     await wait_for(
-        lambda: _true(_listening(a) and _listening(b)),
+        lambda: true(listening(a) and listening(b)),
         within=10,
         what="both guards to listen",
     )
 
     async with Load(a, values) as load_a, Load(b, values) as load_b:
-        await wait_for(lambda: _true("redis" in seen["b"].tiers_since(0)), within=10, what="hits")
+        await wait_for(lambda: true("redis" in seen["b"].since(0)), within=10, what="hits")
         group.kill(group.master_port)
         killed = time.monotonic()
-        await wait_for(lambda: _true(not _listening(b)), within=5, what="listening to end")
+        await wait_for(lambda: true(not listening(b)), within=5, what="listening to end")
         await manager.revoke(keys["late"].record.id)  # in the failover window
         revoked_late = time.monotonic()
         assert group.master_port_now() == group.master_port, "promoted before the late revoke"
         await asyncio.to_thread(group.wait_for_master, group.replica_port)
         promoted = time.monotonic()
         for guard in (a, b):  # each back on Redis: hits from it, the breaker closed
-            await _back_on_redis(guard, seen["a" if guard is a else "b"])
+            await back_on_redis(guard, seen["a" if guard is a else "b"])
         late = {a.guard.hasher.digest(values["late"])}
         await _store_asked_only_for(late, [a, b], monkeypatch)
 
@@ -118,21 +82,9 @@ async def test_a_failover_under_load_costs_store_lookups_never_a_wrong_answer(
     assert load_b.statuses("late", sent_after=revoked_late + MAX_STALENESS) == {401}
     during = [t for t, _ in load_b.answers["valid"] if killed < t < promoted]
     assert len(during) >= 10, "too little traffic during the failover"
-    assert "store" in seen["b"].tiers_since(killed)
+    assert "store" in seen["b"].since(killed)
 
-    await _a_revoke_reaches_b_through_the_new_master(group, a, b, seen["b"], keys, monkeypatch)
-
-
-async def _back_on_redis(guard: InProcess, tiers: Tiers) -> None:
-    async def back() -> bool:
-        shared = guard.guard.verifier.shared
-        return (
-            _listening(guard)
-            and not shared.breaker.is_open
-            and "redis" in tiers.tiers_since(time.monotonic() - LOCAL_TTL)
-        )
-
-    await wait_for(back, within=15, what="lookups answered by the new master")
+    await _a_revoke_reaches_b_through_the_new_master(group, a, b, seen["b"], keys)
 
 
 async def _store_asked_only_for(
@@ -160,9 +112,8 @@ async def _a_revoke_reaches_b_through_the_new_master(
     b: InProcess,
     b_seen: Tiers,
     keys: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With b's change-log reads held, only the channel can tell it."""
+    """The guards listen on the new master, and its channel carries a revoke to b."""
     new_master = group.node(group.replica_port)
     try:
         channel = a.guard.settings.redis_prefix + "changes"
@@ -170,25 +121,5 @@ async def _a_revoke_reaches_b_through_the_new_master(
         assert subscribers == 2, "the guards' listeners are not on the new master"
     finally:
         new_master.close()
-    held = asyncio.Event()
-    read_changes = b.guard.store.read_changes
-
-    async def blocked(*args: Any, **kwargs: Any) -> Any:
-        await held.wait()
-        return await read_changes(*args, **kwargs)
-
-    monkeypatch.setattr(b.guard.store, "read_changes", blocked)
-    value = keys["valid"].value
-    assert await b.status(value) == 200
-    paths = len(b_seen.paths)
-    await a.guard.manager.revoke(keys["valid"].record.id)
-    revoked = time.monotonic()
-    await wait_for(lambda: _is(b, value, 401), within=MAX_STALENESS, what="b to refuse")
-    assert time.monotonic() - revoked < MAX_STALENESS
-    assert b_seen.paths[paths:] == ["redis"]
-    held.set()
-    monkeypatch.undo()
-
-
-async def _is(guarded: InProcess, value: str, status: int) -> bool:
-    return await guarded.status(value) == status
+    valid = keys["valid"]
+    await a_revoke_reaches_b_through_the_channel(a, b, b_seen, valid.value, valid.record.id)
