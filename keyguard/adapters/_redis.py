@@ -13,12 +13,12 @@ lives there): every call touches one key, or keys of one slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.exceptions import AuthenticationError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -27,16 +27,9 @@ from keyguard.core import CacheUnavailableError, KeyRecord
 from keyguard.ports import CacheMiss, StoreChange
 
 from ._failures import network_failure, one_line
-from ._redis_cluster import (
-    RedisClient,
-    cluster_client,
-    is_cluster_url,
-    publish,
-    run_script,
-    subscription,
-)
+from ._redis_client import redis_client
+from ._redis_cluster import RedisClient, publish, relearn_layout, run_script, subscription
 from ._redis_entries import BAD, EntryCodec
-from ._redis_sentinel import is_sentinel_url, sentinel_client
 from ._urls import mask_url
 
 __all__ = [
@@ -94,29 +87,6 @@ def _describe(exc: BaseException) -> str:
 def entry_key(prefix: str, digest: bytes) -> str:
     """Where the entry for a digest lives under a key prefix."""
     return f"{prefix}{_ENTRY}{digest.hex()}"
-
-
-def redis_client(url: str, *, timeout: float, max_connections: int) -> RedisClient:
-    """A client on a pool of its own (closing the client closes it), with `timeout` on every
-    connect and call and no retry: a dead Redis costs a caller `timeout`, then the breaker."""
-    if is_sentinel_url(url):
-        return sentinel_client(url, timeout=timeout, max_connections=max_connections)
-    if is_cluster_url(url):
-        return cluster_client(url, timeout=timeout, max_connections=max_connections)
-    try:
-        pool = aioredis.ConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry_on_timeout=False,
-        )
-    except ValueError:  # redis-py's message quotes the URL's parts: a password, say
-        raise ValueError(
-            f"the Redis URL {mask_url(url)!r} is not a URL redis-py can read"
-            " (a password holding / ? # @ must be percent-encoded)"
-        ) from None
-    return aioredis.Redis.from_pool(pool)
 
 
 class RedisKeyCache:
@@ -224,10 +194,15 @@ class RedisKeyCache:
             await self._retried("change notice", lambda: self._publish(notice, tried))
 
     async def _tombstone(self, digests: list[bytes]) -> None:
-        async with self.gate, self.client.pipeline(transaction=False) as pipe:
-            for digest in digests:
-                pipe.set(self.entry_key(digest), _TOMBSTONE, px=self._tombstone_ttl_ms)
-            await pipe.execute()
+        try:
+            async with self.gate, self.client.pipeline(transaction=False) as pipe:
+                for digest in digests:
+                    pipe.set(self.entry_key(digest), _TOMBSTONE, px=self._tombstone_ttl_ms)
+                await pipe.execute()
+        except REDIS_FAILURES:
+            with contextlib.suppress(*REDIS_FAILURES):  # the retry will say what failed
+                await relearn_layout(self.client)
+            raise
 
     async def _publish(self, notice: bytes, tried: set[str]) -> None:
         async with self.gate:

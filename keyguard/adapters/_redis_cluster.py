@@ -55,6 +55,7 @@ __all__ = [
     "cluster_client",
     "is_cluster_url",
     "publish",
+    "relearn_layout",
     "run_script",
     "subscription",
 ]
@@ -125,6 +126,14 @@ def _parsed(url: str) -> tuple[list[ClusterNode], dict[str, Any]]:
     if options.pop("connection_class", None) is SSLConnection:
         options["ssl"] = True
     return nodes, options
+
+
+async def relearn_layout(client: RedisClient) -> None:
+    """Read a cluster's layout again now. A failed command marks it to be read again before
+    the next; a failed pipeline does not (redis-py 8.1): the next attempt would go to the same
+    dead master, and so would every later pipeline until a single command failed too."""
+    if isinstance(client, RedisCluster):
+        await client.nodes_manager.initialize()
 
 
 async def publish(client: RedisClient, channel: str, message: bytes, *, tried: set[str]) -> None:

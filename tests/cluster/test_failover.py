@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 
-from keyguard.adapters._redis import entry_key
+from keyguard.adapters._redis import RedisKeyCache, entry_key
 from tests.e2e._failover import (
     MAX_STALENESS,
     Tiers,
@@ -38,6 +38,13 @@ def _taken_over(cluster: Cluster, key: str, dead: int) -> bool:
     )
 
 
+def _digest_on(cluster: Cluster, prefix: str, port: int) -> bytes:
+    """A digest of no key whose entry the master on `port` holds."""
+    while cluster.port_of_key(entry_key(prefix, digest := secrets.token_bytes(32))) != port:
+        pass
+    return digest
+
+
 async def test_a_master_killed_under_load_costs_store_lookups_never_a_wrong_answer(
     cluster: Cluster, pg_database_url: str, make_guard: MakeGuard, account: str
 ) -> None:
@@ -61,9 +68,14 @@ async def test_a_master_killed_under_load_costs_store_lookups_never_a_wrong_answ
     hot = entry_key(prefix, a.guard.hasher.digest(values["valid"]))
     await wait_for(lambda: true(listening(a) and listening(b)), within=10, what="listeners")
 
+    # A cache that writes before the kill and makes no call until the takeover is over: its
+    # invalidation must find the promoted replica (a failed pipeline left it at the dead one).
+    witness = RedisKeyCache.from_url(cluster.url, mac_key=b"k" * 32, prefix=prefix, timeout=0.25)
     async with Load(a, values) as load_a, Load(b, values) as load_b:
         await wait_for(lambda: true("redis" in seen["b"].since(0)), within=10, what="hits")
         dead = await asyncio.to_thread(cluster.port_of_key, hot)
+        unused = await asyncio.to_thread(_digest_on, cluster, prefix, dead)
+        await witness.invalidate([unused], None)
         cluster.kill(dead)
         killed = time.monotonic()
         await manager.revoke(keys["late"].record.id)  # in the failover window
@@ -74,6 +86,11 @@ async def test_a_master_killed_under_load_costs_store_lookups_never_a_wrong_answ
             assert time.monotonic() < deadline, "the replica did not take over in 20 s"
             await asyncio.sleep(0.1)
         taken_over = time.monotonic()
+        try:
+            await witness.invalidate([unused], None)
+            assert await witness.client.get(entry_key(prefix, unused)) == b"!"
+        finally:
+            await witness.close()
         for guarded, tiers in ((a, seen["a"]), (b, seen["b"])):
             await back_on_redis(guarded, tiers)
 

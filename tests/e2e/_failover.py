@@ -101,8 +101,12 @@ async def a_revoke_reaches_b_through_the_channel(
         await a.guard.manager.revoke(key_id)
         revoked = time.monotonic()
         await wait_for(lambda: _is(b, value, 401), within=MAX_STALENESS, what="b to refuse")
+        # b may refuse before the notice comes: its local copy can expire between the
+        # tombstone and the notice (a publish retried on another node), and Redis then says
+        # "revoked". The notice must still come, within the bound, and be how b heard of it.
+        left = MAX_STALENESS - (time.monotonic() - revoked)
+        await wait_for(lambda: true(b_seen.paths[paths:] == ["redis"]), within=left, what="notice")
         assert time.monotonic() - revoked < MAX_STALENESS
-        assert b_seen.paths[paths:] == ["redis"]
     finally:
         held.set()
         del store.read_changes
