@@ -25,6 +25,13 @@ URLS = [
     f"postgresql://user:{SECRET}@[::1:1/db",  # does not parse: masked whole
     f"redis+cluster://app:{SECRET}@10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379/",
     f"rediss+cluster://{SECRET}@cache-1:6380,cache-2:6380",
+    # A password in the query holding what ends a query or begins a user-info's end, unencoded.
+    f"redis+sentinel://h1:26379/mymaster?sentinel_password={SECRET}#{SECRET}",
+    f"redis+sentinel://h1:26379/mymaster?sentinel_password={SECRET}@{SECRET}",
+    f"redis://h:6379/0?password={SECRET}#{SECRET}",
+    f"redis+cluster://h1:7000?password={SECRET}@?{SECRET}",
+    f"postgresql://u:{SECRET}@h/db?password={SECRET}@{SECRET}&x=1",
+    f"postgresql://u:{SECRET}?{SECRET}@h/db?password={SECRET}",
 ]
 
 
@@ -64,6 +71,9 @@ def test_no_password_spills_out_whatever_it_holds(password: str) -> None:
         f"postgresql://u:{password}@h:5432/db",
         f"redis://:{password}@h/0",
         f"redis+cluster://u:{password}@h1:7000,h2:7001/",
+        f"redis+sentinel://h1:26379/mymaster?sentinel_password={password}",
+        f"redis://h:6379/0?password={password}&db=0",
+        f"postgresql://u@h/db?sslmode=require&password={password}",
     ):
         assert password not in mask_url(url)
 

@@ -19,6 +19,14 @@ def mask_url(url: str) -> str:
     (unencoded, as people write them) would otherwise spill into the path. A query that does
     not parse is masked whole: it cannot be shown safely."""
     head, sep, rest = url.partition("://")
+    # A query naming a secret starts at the first `?`: its `@`s are not the user-info's end.
+    before, question, query = rest.partition("?")
+    if question and _names_a_secret(query):
+        if "@" in query and "@" not in before:
+            return MASK  # whose is that `@`: a password's in the user-info, or the query's?
+        rest, tail = before, question + query
+    else:
+        tail = ""
     if sep and "@" in rest:
         userinfo, _, after = rest.rpartition("@")
         if ":" in userinfo:
@@ -26,15 +34,24 @@ def mask_url(url: str) -> str:
         elif head.startswith("redis"):  # redis, rediss, redis+sentinel
             # `redis://secret@host`: what people write for a password-only Redis.
             rest = f"{MASK}@{after}"
-    masked = head + sep + rest
+    masked = head + sep + rest + tail
     base, question, query = masked.partition("?")
     if not question:
         return masked
-    query, hash_mark, fragment = query.partition("#")
+    # Never the fragment: an unencoded `#` in a password would put the rest of it there.
+    query, hash_mark, _ = query.partition("#")
     try:
-        return f"{base}?{_masked_query(query)}{hash_mark}{fragment}"
+        return f"{base}?{_masked_query(query)}{hash_mark and '#' + MASK}"
     except ValueError:
         return MASK
+
+
+def _names_a_secret(query: str) -> bool:
+    return any(word in key.lower() for key in _keys(query) for word in _SECRET_WORDS)
+
+
+def _keys(query: str) -> list[str]:
+    return [pair.partition("=")[0] for pair in query.replace(";", "&").split("&")]
 
 
 def _masked_query(query: str) -> str:
