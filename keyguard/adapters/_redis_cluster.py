@@ -30,6 +30,7 @@ missing on a node (a promoted replica has none) are sent whole to that node (`ru
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -43,7 +44,7 @@ from redis.asyncio.connection import SSLConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisClusterException
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, KeyT
 
@@ -75,10 +76,27 @@ class _InitializedFirst(RedisCluster):
     the client's connections, in use or not."""
 
     node_options: dict[str, Any]  # how to reach one node alone: credentials, TLS, timeouts
+    layout_timeout = 0.5  # seconds a call may wait for the layout to be read
+    _layout_failed_at = -math.inf  # loop time the last read of the layout failed
 
     async def execute_command(self, *args: EncodableT, **kwargs: Any) -> Any:
-        await self.initialize()  # at once when the topology is known
+        await self._layout()
         return await super().execute_command(*args, **kwargs)
+
+    async def _layout(self) -> None:
+        """At once when the topology is known. Else bounded: redis-py reads it under one lock,
+        node after node with the timeout each, and every caller queued on the lock reads it
+        again after a failure; with nodes that hang, calls would wait one behind another for
+        a minute. After a failed read, calls fail at once for a while."""
+        now = asyncio.get_running_loop().time()
+        if now - self._layout_failed_at < self.layout_timeout:
+            raise RedisClusterException("the cluster's layout could not be read just now")
+        try:
+            async with asyncio.timeout(self.layout_timeout):
+                await self.initialize()
+        except (TimeoutError, RedisClusterException, RedisError, OSError):
+            self._layout_failed_at = asyncio.get_running_loop().time()
+            raise
 
 
 def cluster_client(url: str, *, timeout: float, max_connections: int) -> RedisCluster:
@@ -103,6 +121,7 @@ def cluster_client(url: str, *, timeout: float, max_connections: int) -> RedisCl
             " / ? # @ must be percent-encoded)"
         ) from None
     client.node_options = options
+    client.layout_timeout = 2 * timeout  # one node's connect and answer
     return client
 
 
