@@ -75,8 +75,8 @@ class Costs:
     # What a store hit adds: the lookup (311 us in-process, less a local hit), and around it
     # the failed-attempt limiter's two scripts and the fill's SET NX (~130 us of redis-py each).
     store_extra_us: float = 680.0
-    redis_entry_bytes: int = 610  # Redis used_memory per entry, 100k entries
-    local_entry_bytes: int = 1_150  # process memory per locally cached key
+    redis_entry_bytes: int = 607  # Redis used_memory per entry, 100k entries
+    local_entry_bytes: int = 1_144  # process memory per locally cached key
     redis_ops_per_core: float = 100_000.0  # redis-benchmark GET: 128k/s, client on the same VM
     store_lookups_per_core: float = 20_000.0  # pgbench -S: 51k/s on 2 vCPU, client included
 
@@ -122,8 +122,9 @@ def plan(d: Deployment, k: Knobs = Knobs(), c: Costs = Costs()) -> Plan:
     refills = d.keys * per_key / (1 + per_key * k.redis_cache_ttl)
     lookups = refills + d.unknown_rps + d.changes_per_s
     entries = d.keys * per_key * k.redis_cache_ttl / (1 + per_key * k.redis_cache_ttl)
-    # Around each store lookup: the failed-attempt limiter's acquire and release, the fill.
-    writes = 3 * lookups + d.limited_share * d.rps + d.changes_per_s
+    # Around each store lookup: the failed-attempt limiter's acquire and release (an unknown
+    # key's slot is kept, not released), the fill.
+    writes = 3 * lookups - d.unknown_rps + d.limited_share * d.rps + d.changes_per_s
     log_reads = processes / k.change_poll_interval + d.changes_per_s * processes
     # Last-used writes, and the LISTEN connection's keep-alive every 5 s.
     last_used = processes / k.last_used_interval + processes * k.change_notifications / 5
@@ -146,7 +147,7 @@ def plan(d: Deployment, k: Knobs = Knobs(), c: Costs = Costs()) -> Plan:
         last_used_writes=last_used,
         store_queries=store_queries,
         pg_connections_max=pg_max,
-        redis_connections_max=processes * (2 * k.redis_pool_size + 2),
+        redis_connections_max=processes * (2 * k.redis_pool_size + 1),
         app_cores=cores,
         limits={
             "app CPU": cores / (d.hosts * d.cores),

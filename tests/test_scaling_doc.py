@@ -1,6 +1,6 @@
 """docs/scaling.md's capacity model: its tables are what `python -m benchmarks.capacity` makes
-of the arguments written above them, and its hit-rate formula is what keyguard's own local
-cache does.
+of the arguments written above them, and its hit-rate formula is what keyguard's `LocalCache`
+does with a key it holds for the TTL.
 
 The calculator runs in a process of its own (the suite never imports the benchmarks)."""
 

@@ -1,8 +1,9 @@
 """Redis behind Sentinel: `redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]`.
 
 The client asks the sentinels for the master of `service` whenever it opens a connection, so a
-failover costs the calls in flight and those made while no master is known, each failing fast
-as `CacheUnavailableError` (the breaker then sends lookups to the store), never a wait.
+failover costs the calls in flight and those made while no master is known, each failing as
+`CacheUnavailableError` once the sentinels, asked in turn with `redis_timeout` each, name none
+(the breaker then sends lookups to the store).
 A connection still open to a master that was demoted meets READONLY on its next write:
 redis-py drops it and raises a connection error, and the next connection asks the sentinels.
 """
