@@ -9,14 +9,13 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from keyguard import KeyGuard, Settings
 from keyguard.ports import Observer
 
-from ..e2e._support import PEPPER, InProcess, wait_for
+from ..e2e._support import PEPPER, Held, InProcess, wait_for
 
 BOUND = 1.0  # the usual max_staleness: the notice must beat it, with margin
 
@@ -63,20 +62,10 @@ async def test_a_revoke_reaches_the_other_process_through_the_cluster(
     assert cache is not None
     await wait_for(lambda: _true(cache.listening), within=10, what="the other listening")
     # The other's reads of the change log wait until the end: only the channel can tell it.
-    held = asyncio.Event()
-    store: Any = other.guard.store
-    read_changes = store.read_changes
-
-    async def blocked(*args: Any, **kwargs: Any) -> Any:
-        await held.wait()
-        return await read_changes(*args, **kwargs)
-
-    store.read_changes = blocked
-    try:
+    with pytest.MonkeyPatch.context() as patched:
+        held = Held(patched, other.guard.store, "read_changes", before=True)
         await _trials(revoker, other, changes)
-    finally:
-        held.set()
-        del store.read_changes
+        held.release.set()
     assert "log" not in changes.paths
 
 

@@ -4,14 +4,14 @@ change arrived, and the checks that Redis is back and that its channel carries a
 
 from __future__ import annotations
 
-import asyncio
 import time
-from typing import Any
+
+import pytest
 
 from keyguard import Settings
 from keyguard.ports import Observer
 
-from ._support import PEPPER, InProcess, wait_for
+from ._support import PEPPER, Held, InProcess, wait_for
 
 __all__ = [
     "LOCAL_TTL",
@@ -86,16 +86,8 @@ async def a_revoke_reaches_b_through_the_channel(
     a: InProcess, b: InProcess, b_seen: Tiers, value: str, key_id: str
 ) -> None:
     """With b's change-log reads held, only the channel can tell it, within the bound."""
-    held = asyncio.Event()
-    store: Any = b.guard.store
-    read_changes = store.read_changes
-
-    async def blocked(*args: Any, **kwargs: Any) -> Any:
-        await held.wait()
-        return await read_changes(*args, **kwargs)
-
-    store.read_changes = blocked
-    try:
+    with pytest.MonkeyPatch.context() as patched:
+        held = Held(patched, b.guard.store, "read_changes", before=True)
         assert await b.status(value) == 200
         paths = len(b_seen.paths)
         await a.guard.manager.revoke(key_id)
@@ -107,9 +99,7 @@ async def a_revoke_reaches_b_through_the_channel(
         left = MAX_STALENESS - (time.monotonic() - revoked)
         await wait_for(lambda: true(b_seen.paths[paths:] == ["redis"]), within=left, what="notice")
         assert time.monotonic() - revoked < MAX_STALENESS
-    finally:
-        held.set()
-        del store.read_changes
+        held.release.set()
 
 
 async def _is(guarded: InProcess, value: str, status: int) -> bool:
